@@ -1,0 +1,65 @@
+package policy
+
+import "fmt"
+
+// Camera slots a model may declare.
+const (
+	SlotStatic  = "static"
+	SlotGripper = "gripper"
+)
+
+// Resize rules a camera may declare.
+const (
+	ResizeExact    = "exact"    // any other size is an error
+	ResizeNearest  = "nearest"  // torch "nearest": src = floor(dst * in/out)
+	ResizeBilinear = "bilinear" // half-pixel centres, align_corners=False, no antialias
+)
+
+// Image is one camera frame as it arrives from a driver: 8-bit pixels, rows
+// Step bytes apart. The engine reads Data during Step and keeps no reference.
+type Image struct {
+	Width, Height int
+	Step          int    // bytes per row; 0 means tightly packed
+	Encoding      string // rgb8, bgr8, rgba8, bgra8 or mono8 (sensor_msgs/Image names)
+	Data          []byte
+}
+
+// pixelLayout gives the byte offsets of red, green and blue in a pixel and
+// the pixel's size, for each supported encoding.
+func pixelLayout(encoding string) (r, g, b, size int, ok bool) {
+	switch encoding {
+	case "rgb8":
+		return 0, 1, 2, 3, true
+	case "bgr8":
+		return 2, 1, 0, 3, true
+	case "rgba8":
+		return 0, 1, 2, 4, true
+	case "bgra8":
+		return 2, 1, 0, 4, true
+	case "mono8":
+		return 0, 0, 0, 1, true
+	}
+	return 0, 0, 0, 0, false
+}
+
+// check validates the frame's geometry and returns its pixel layout.
+func (im *Image) check() (offs [3]int, size, step int, err error) {
+	r, g, b, size, ok := pixelLayout(im.Encoding)
+	if !ok {
+		return offs, 0, 0, fmt.Errorf("encoding %q is not supported (want rgb8, bgr8, rgba8, bgra8 or mono8)", im.Encoding)
+	}
+	if im.Width <= 0 || im.Height <= 0 {
+		return offs, 0, 0, fmt.Errorf("image size %dx%d is empty", im.Width, im.Height)
+	}
+	step = im.Step
+	if step == 0 {
+		step = im.Width * size
+	}
+	if step < im.Width*size {
+		return offs, 0, 0, fmt.Errorf("row step %d is shorter than %d pixels of %s", step, im.Width, im.Encoding)
+	}
+	if need := step*(im.Height-1) + im.Width*size; len(im.Data) < need {
+		return offs, 0, 0, fmt.Errorf("%dx%d %s image with step %d needs %d bytes, has %d", im.Width, im.Height, im.Encoding, step, need, len(im.Data))
+	}
+	return [3]int{r, g, b}, size, step, nil
+}

@@ -1,0 +1,179 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// MaxHoldSteps bounds Settings.HoldSteps.
+const MaxHoldSteps = 1000
+
+// Settings are the knobs a user may change while the engine runs. Each
+// change is validated as a whole and applies from the next step.
+type Settings struct {
+	Budget
+
+	// Thresholds, when not nil, are explicit per-exit thresholds (one per
+	// exit of the model; the deepest allowed exit's is ignored) and
+	// override the average-budget solver. -Inf (or any negative value)
+	// means never exit there; +Inf means always.
+	Thresholds []float64
+	// Metric compares successive exits' actions. Zero means MetricRMS.
+	Metric Metric
+	// HoldSteps reuses a decided exit for this many following steps.
+	HoldSteps int
+	// AverageLastTwo executes the mean of the chosen exit's action and the
+	// previous exit's, a smoothing option of the reference code.
+	AverageLastTwo bool
+}
+
+// Plan is what the engine does with the current settings, as solved.
+type Plan struct {
+	Settings
+	// MaxExit is the deepest exit the peak and memory budgets allow.
+	MaxExit int
+	// ExitThresholds is the threshold of each allowed exit, exit 1 first;
+	// the last is +Inf.
+	ExitThresholds []float64
+	// LogQ is the solved log q of the geometric exit distribution, or NaN
+	// when no average budget is being solved.
+	LogQ float64
+	// ExpectedGFLOPs is the average cost the thresholds give on the
+	// calibration steps, or NaN without a calibration.
+	ExpectedGFLOPs float64
+	// Note says how an average budget outside the feasible range was
+	// handled, or is empty.
+	Note string
+}
+
+// planner turns settings into plans. It is not safe for concurrent use.
+type planner struct {
+	m      *Manifest
+	cal    *Calibration
+	solver *thresholdSolver
+	cost   []float64
+	share  []float64
+	counts []int
+}
+
+func newPlanner(m *Manifest, cal *Calibration) (*planner, error) {
+	p := &planner{m: m, cal: cal}
+	for _, e := range m.Exits {
+		p.cost = append(p.cost, e.GFLOPs)
+	}
+	p.share = make([]float64, len(m.Exits))
+	p.counts = make([]int, len(m.Exits))
+	if cal != nil {
+		if len(cal.Values) != len(m.Exits) {
+			return nil, fmt.Errorf("policy: calibration has %d exits, model %q has %d", len(cal.Values), m.Name, len(m.Exits))
+		}
+		p.solver = newThresholdSolver(cal)
+	}
+	return p, nil
+}
+
+// plan validates s and solves it. The returned plan shares nothing mutable
+// with the planner.
+func (p *planner) plan(s Settings) (*Plan, error) {
+	if err := s.Budget.validate(); err != nil {
+		return nil, err
+	}
+	if s.Metric == 0 {
+		s.Metric = MetricRMS
+	}
+	if s.Metric < MetricRMS || s.Metric > MetricCosine {
+		return nil, fmt.Errorf("policy: unknown metric %d", int(s.Metric))
+	}
+	if s.HoldSteps < 0 || s.HoldSteps > MaxHoldSteps {
+		return nil, fmt.Errorf("policy: hold steps %d must be in [0, %d]", s.HoldSteps, MaxHoldSteps)
+	}
+	n, err := p.m.MaxExit(s.Budget)
+	if err != nil {
+		return nil, err
+	}
+	pl := &Plan{MaxExit: n, ExitThresholds: make([]float64, n), LogQ: math.NaN(), ExpectedGFLOPs: math.NaN()}
+	switch {
+	case s.Thresholds != nil:
+		if len(s.Thresholds) != len(p.m.Exits) {
+			return nil, fmt.Errorf("policy: %d thresholds given, the model has %d exits", len(s.Thresholds), len(p.m.Exits))
+		}
+		for i, t := range s.Thresholds {
+			if math.IsNaN(t) {
+				return nil, fmt.Errorf("policy: threshold of exit %d is NaN", i+1)
+			}
+		}
+		s.Thresholds = append([]float64(nil), s.Thresholds...)
+		copy(pl.ExitThresholds, s.Thresholds)
+		pl.ExitThresholds[n-1] = math.Inf(1)
+		if p.solver != nil && s.Metric == p.cal.Metric {
+			pl.ExpectedGFLOPs = p.expectedFor(pl.ExitThresholds)
+		}
+	case s.AvgGFLOPs > 0:
+		if err := p.solveAverage(s, pl); err != nil {
+			return nil, err
+		}
+	default: // no average budget: full depth up to the cap
+		for i := range pl.ExitThresholds {
+			pl.ExitThresholds[i] = math.Inf(-1)
+		}
+		pl.ExitThresholds[n-1] = math.Inf(1)
+		pl.ExpectedGFLOPs = p.cost[n-1]
+	}
+	pl.Settings = s
+	return pl, nil
+}
+
+// errNoCalibration explains why an average budget cannot be solved.
+var errNoCalibration = errors.New("policy: an average-GFLOPs budget needs a calibration file (run the calibrate command) or explicit thresholds")
+
+func (p *planner) solveAverage(s Settings, pl *Plan) error {
+	if p.solver == nil {
+		return errNoCalibration
+	}
+	if s.Metric != p.cal.Metric {
+		return fmt.Errorf("policy: the calibration was measured with metric %s, the settings ask for %s", p.cal.Metric, s.Metric)
+	}
+	n := pl.MaxExit
+	cost, share, th, counts := p.cost[:n], p.share[:n], pl.ExitThresholds, p.counts[:n]
+	switch {
+	case s.AvgGFLOPs <= cost[0]:
+		clear(share)
+		share[0] = 1
+		pl.Note = fmt.Sprintf("average budget %g GFLOPs is at or below exit 1's cost %g: every step exits at exit 1", s.AvgGFLOPs, cost[0])
+	case s.AvgGFLOPs >= cost[n-1]:
+		clear(share)
+		share[n-1] = 1
+		pl.Note = fmt.Sprintf("average budget %g GFLOPs covers exit %d's cost %g: no early exit", s.AvgGFLOPs, n, cost[n-1])
+	default:
+		pl.LogQ = solveQ(s.AvgGFLOPs, cost, share)
+	}
+	p.solver.solve(share, th, counts)
+	if share[0] == 1 {
+		th[0] = math.Inf(1) // every step, whatever its distance
+	}
+	pl.ExpectedGFLOPs = p.expectedCount(counts)
+	return nil
+}
+
+func (p *planner) expectedCount(counts []int) float64 {
+	var sum float64
+	for i, c := range counts {
+		sum += float64(c) * p.cost[i]
+	}
+	return sum / float64(p.cal.Steps())
+}
+
+// expectedFor replays the calibration through explicit thresholds.
+func (p *planner) expectedFor(th []float64) float64 {
+	var sum float64
+	for st := 0; st < p.cal.Steps(); st++ {
+		for i, t := range th {
+			if p.cal.Values[i][st] <= t || i == len(th)-1 {
+				sum += p.cost[i]
+				break
+			}
+		}
+	}
+	return sum / float64(p.cal.Steps())
+}

@@ -1,0 +1,85 @@
+package policy
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrEmptyInstruction is returned for an instruction with no words.
+var ErrEmptyInstruction = errors.New("policy: empty instruction")
+
+// Tokenizer turns an instruction into fixed-length token ids and a mask.
+type Tokenizer struct {
+	spec  TokenizerSpec
+	vocab map[string]int64
+}
+
+// NewTokenizer reads the vocabulary named by spec from the model folder dir.
+func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
+	path := filepath.Join(dir, spec.Vocab)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: tokenizer: %w", err)
+	}
+	defer f.Close()
+	t := &Tokenizer{spec: spec, vocab: map[string]int64{}}
+	sc := bufio.NewScanner(f)
+	for id := int64(0); sc.Scan(); id++ {
+		word := strings.TrimSpace(sc.Text())
+		if word == "" {
+			return nil, fmt.Errorf("policy: tokenizer: %s:%d: empty token", path, id+1)
+		}
+		if _, dup := t.vocab[word]; dup {
+			return nil, fmt.Errorf("policy: tokenizer: %s:%d: token %q appears twice", path, id+1, word)
+		}
+		t.vocab[word] = id
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("policy: tokenizer: %s: %w", path, err)
+	}
+	n := int64(len(t.vocab))
+	if spec.PadID < 0 || spec.PadID >= n || spec.UnkID < 0 || spec.UnkID >= n {
+		return nil, fmt.Errorf("policy: tokenizer: pad_id %d or unk_id %d outside the %d-token vocabulary %s", spec.PadID, spec.UnkID, n, path)
+	}
+	return t, nil
+}
+
+// Encode writes the instruction's token ids and mask into ids and mask,
+// which must both have max_tokens elements. Words are split on white space,
+// stripped of surrounding punctuation, looked up (unknown words map to
+// unk_id) and truncated to max_tokens; the rest is padding with mask 0.
+func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) error {
+	if len(ids) != t.spec.MaxTokens || len(mask) != t.spec.MaxTokens {
+		return fmt.Errorf("policy: tokenizer: buffers of %d and %d for max_tokens %d", len(ids), len(mask), t.spec.MaxTokens)
+	}
+	if t.spec.Lowercase {
+		instruction = strings.ToLower(instruction)
+	}
+	n := 0
+	for _, w := range strings.Fields(instruction) {
+		w = strings.Trim(w, ".,!?;:")
+		if w == "" {
+			continue
+		}
+		if n == len(ids) {
+			break
+		}
+		id, ok := t.vocab[w]
+		if !ok {
+			id = t.spec.UnkID
+		}
+		ids[n], mask[n] = id, 1
+		n++
+	}
+	if n == 0 {
+		return ErrEmptyInstruction
+	}
+	for i := n; i < len(ids); i++ {
+		ids[i], mask[i] = t.spec.PadID, 0
+	}
+	return nil
+}
