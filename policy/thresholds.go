@@ -14,11 +14,11 @@ type thresholdSolver struct {
 	steps  int
 	order  [][]int32   // order[i]: steps sorted by exit i+1's distance
 	sorted [][]float64 // sorted[i][j]: the distance of step order[i][j]
-	exited []bool      // scratch: step already exited at an earlier exit
+	exited []uint64    // scratch bitset: step already exited at an earlier exit (small enough to stay in L1)
 }
 
 func newThresholdSolver(c *Calibration) *thresholdSolver {
-	s := &thresholdSolver{steps: c.Steps(), exited: make([]bool, c.Steps())}
+	s := &thresholdSolver{steps: c.Steps(), exited: make([]uint64, (c.Steps()+63)/64)}
 	for _, vals := range c.Values {
 		order := make([]int32, len(vals))
 		for j := range order {
@@ -58,14 +58,16 @@ func (s *thresholdSolver) solve(share, th []float64, counts []int) {
 		t, got := math.Inf(-1), 0
 		if target > 0 {
 			vals, order := s.sorted[i], s.order[i]
+			exited := s.exited
 			for j, st := range order {
-				if s.exited[st] {
+				word, bit := st>>6, uint64(1)<<(st&63)
+				if exited[word]&bit != 0 {
 					continue
 				}
 				if got >= target && vals[j] > t {
 					break
 				}
-				s.exited[st] = true
+				exited[word] |= bit
 				got++
 				t = vals[j]
 			}
