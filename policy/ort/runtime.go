@@ -22,17 +22,17 @@ var env struct {
 func initRuntime(library string) error {
 	env.Lock()
 	defer env.Unlock()
-	if env.library != "" {
-		if env.library != library {
-			return fmt.Errorf("ort: ONNX Runtime is already loaded from %s in this process; cannot also load %s", env.library, library)
-		}
-		return nil
-	}
 	if library == "" {
 		return fmt.Errorf("ort: no ONNX Runtime shared library given (set the library path flag, ONNXRUNTIME_SHARED_LIBRARY_PATH, or run scripts/fetch_onnxruntime.sh)")
 	}
+	if library == env.library {
+		return nil
+	}
 	if _, err := os.Stat(library); err != nil {
 		return fmt.Errorf("ort: ONNX Runtime shared library: %w (run scripts/fetch_onnxruntime.sh, or point at your own CUDA/TensorRT build)", err)
+	}
+	if env.library != "" {
+		return fmt.Errorf("ort: ONNX Runtime is already loaded from %s in this process; cannot also load %s", env.library, library)
 	}
 	ortgo.SetSharedLibraryPath(library)
 	if err := ortgo.InitializeEnvironment(ortgo.WithLogLevelError()); err != nil {
