@@ -1,0 +1,65 @@
+package control
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/jpeg" // CompressedImage formats
+	_ "image/png"
+	"strings"
+
+	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/policy"
+)
+
+// frame is the latest image from one camera: raw pixels, or compressed
+// bytes that the stepping goroutine decodes (callbacks never decode).
+type frame struct {
+	seq        uint64 // 0: no image yet
+	stamp      msgs.Time
+	frameID    string
+	raw        policy.Image
+	compressed []byte
+	format     string
+	rgba       *image.RGBA // decode buffer, reused while the size holds
+}
+
+// setRaw copies an Image message into the frame, reusing its buffer.
+func (f *frame) setRaw(m *msgs.Image, seq uint64) {
+	f.seq, f.stamp, f.frameID = seq, m.Header.Stamp, m.Header.FrameID
+	f.raw.Width, f.raw.Height, f.raw.Step, f.raw.Encoding = int(m.Width), int(m.Height), int(m.Step), m.Encoding
+	f.raw.Data = append(f.raw.Data[:0], m.Data...)
+	f.compressed = f.compressed[:0]
+}
+
+// setCompressed copies a CompressedImage message into the frame.
+func (f *frame) setCompressed(m *msgs.CompressedImage, seq uint64) {
+	f.seq, f.stamp, f.frameID = seq, m.Header.Stamp, m.Header.FrameID
+	f.compressed = append(f.compressed[:0], m.Data...)
+	f.format = m.Format
+}
+
+// image returns the frame as pixels the engine reads, decoding a
+// compressed frame (JPEG or PNG; image_transport's "rgb8; jpeg compressed
+// bgr8" names are accepted, the decoder reads the file's own format).
+func (f *frame) image() (*policy.Image, error) {
+	if len(f.compressed) == 0 {
+		return &f.raw, nil
+	}
+	format := strings.ToLower(f.format)
+	if !strings.Contains(format, "jpeg") && !strings.Contains(format, "jpg") && !strings.Contains(format, "png") && format != "" {
+		return nil, fmt.Errorf("compressed image format %q is not jpeg or png", f.format)
+	}
+	img, _, err := image.Decode(bytes.NewReader(f.compressed))
+	if err != nil {
+		return nil, fmt.Errorf("compressed image (%s): %w", f.format, err)
+	}
+	b := img.Bounds()
+	if f.rgba == nil || f.rgba.Rect.Dx() != b.Dx() || f.rgba.Rect.Dy() != b.Dy() {
+		f.rgba = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	}
+	draw.Draw(f.rgba, f.rgba.Rect, img, b.Min, draw.Src)
+	f.raw = policy.Image{Width: b.Dx(), Height: b.Dy(), Step: f.rgba.Stride, Encoding: "rgba8", Data: f.rgba.Pix}
+	return &f.raw, nil
+}

@@ -1,0 +1,78 @@
+package control
+
+import (
+	"slices"
+
+	"github.com/deervla/deer_vla/policy"
+)
+
+// Window keeps the last steps' figures for diagnostics: latency
+// percentiles, the exit histogram and the realised average GFLOPs against
+// the budget. Recording allocates nothing.
+type Window struct {
+	latencyMs []float64 // ring buffers of the same length
+	gflops    []float64
+	exits     []int
+	next, n   int
+	sorted    []float64 // scratch for percentiles
+}
+
+// NewWindow keeps the last size steps.
+func NewWindow(size int) *Window {
+	return &Window{latencyMs: make([]float64, size), gflops: make([]float64, size), exits: make([]int, size), sorted: make([]float64, 0, size)}
+}
+
+// Add records one step.
+func (w *Window) Add(latencyMs, gflops float64, exit int) {
+	w.latencyMs[w.next], w.gflops[w.next], w.exits[w.next] = latencyMs, gflops, exit
+	w.next = (w.next + 1) % len(w.latencyMs)
+	w.n = min(w.n+1, len(w.latencyMs))
+}
+
+// Len is the number of steps in the window.
+func (w *Window) Len() int { return w.n }
+
+// AvgGFLOPs is the mean GFLOPs over the window (0 when empty).
+func (w *Window) AvgGFLOPs() float64 {
+	if w.n == 0 {
+		return 0
+	}
+	var s float64
+	for _, g := range w.gflops[:w.n] {
+		s += g
+	}
+	return s / float64(w.n)
+}
+
+// Summary is the window's figures.
+type Summary struct {
+	Steps                              int
+	LatencyP50, LatencyP95, LatencyP99 float64 // milliseconds
+	AvgGFLOPs, PeakGFLOPs              float64
+	ExitCounts                         [policy.MaxExits + 1]int // [i]: steps that exited at exit i
+}
+
+// Summary computes the percentiles and histogram.
+func (w *Window) Summary() Summary {
+	s := Summary{Steps: w.n, AvgGFLOPs: w.AvgGFLOPs()}
+	if w.n == 0 {
+		return s
+	}
+	w.sorted = append(w.sorted[:0], w.latencyMs[:w.n]...)
+	slices.Sort(w.sorted)
+	s.LatencyP50, s.LatencyP95, s.LatencyP99 = Percentile(w.sorted, 50), Percentile(w.sorted, 95), Percentile(w.sorted, 99)
+	for i := 0; i < w.n; i++ {
+		s.ExitCounts[w.exits[i]]++
+		s.PeakGFLOPs = max(s.PeakGFLOPs, w.gflops[i])
+	}
+	return s
+}
+
+// Percentile of sorted values by the nearest-rank method.
+func Percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(p/100*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
