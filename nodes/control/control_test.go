@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,28 @@ func TestLoopCompressedAndClamp(t *testing.T) {
 	l.OnStaticImage(rgbImage(now, 1))
 	if _, skip, err := l.Tick(now); err != nil || skip != Stepped {
 		t.Fatalf("after a bad image: %v %v", skip, err)
+	}
+}
+
+// Every instruction message starts a new episode, even with the same text.
+func TestLoopResetsOnEveryInstruction(t *testing.T) {
+	n, _ := newTestNode(t)
+	l := n.Loop()
+	now := int64(time.Hour)
+	resets := []bool{}
+	for _, instr := range []string{"move", "", "move", ""} {
+		if instr != "" {
+			l.OnInstruction(instr)
+		}
+		l.OnStaticImage(rgbImage(now, 1))
+		out, _, err := l.Tick(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resets = append(resets, out.Result.Reset)
+	}
+	if want := []bool{true, false, true, false}; !slices.Equal(resets, want) {
+		t.Fatalf("resets %v, want %v", resets, want)
 	}
 }
 

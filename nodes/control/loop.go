@@ -38,12 +38,14 @@ type Loop struct {
 	inbox struct {
 		static, gripper *frame
 		instruction     string
+		episode         uint64 // counts instruction messages
 	}
 	nextSeq uint64
 
 	// Owned by the goroutine that calls Tick.
 	static, gripper *frame
 	lastSeq         uint64
+	lastEpisode     uint64
 	out             Output
 	window          *Window
 	clamp           float32
@@ -93,9 +95,12 @@ func (l *Loop) OnGripperCompressed(m *msgs.CompressedImage) {
 	l.take(func() { l.nextSeq++; l.inbox.gripper.setCompressed(m, l.nextSeq) })
 }
 
-// OnInstruction takes the language instruction; a new one starts a new
-// episode at the next step.
-func (l *Loop) OnInstruction(text string) { l.take(func() { l.inbox.instruction = text }) }
+// OnInstruction takes the language instruction. Every instruction message
+// starts a new episode at the next step, even with the same text: that is
+// how a task is restarted.
+func (l *Loop) OnInstruction(text string) {
+	l.take(func() { l.inbox.instruction = text; l.inbox.episode++ })
+}
 
 func (l *Loop) take(f func()) {
 	l.mu.Lock()
@@ -117,7 +122,7 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	l.mu.Lock()
 	in := &l.inbox
 	seq := in.static.seq
-	instruction := in.instruction
+	instruction, episode := in.instruction, in.episode
 	maxAge, clamp := l.maxAge, l.clamp
 	if seq != 0 && seq != l.lastSeq {
 		// Swap buffers: the inbox gets the old frame's storage back.
@@ -143,6 +148,10 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	l.lastSeq = seq
 	if age := time.Duration(now - l.static.stamp.Nanos()); maxAge > 0 && (age > maxAge || age < -maxAge) {
 		return nil, Stale, nil
+	}
+	if episode != l.lastEpisode {
+		l.eng.Reset()
+		l.lastEpisode = episode
 	}
 	obs := policy.Observation{Instruction: instruction}
 	var err error

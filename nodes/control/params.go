@@ -86,7 +86,7 @@ var Descriptors = []Descriptor{
 		Description: "clamp each published pose delta to [-clamp, clamp] (0: no clamp)"},
 	{Name: ParamDiagnosticsHz, Kind: KindDouble, Default: Double(1), Range: &Range{0, 100, 0},
 		Description: "rate of /diagnostics (0: off)"},
-	{Name: ParamStatsWindow, Kind: KindInt, Default: Int(200), Range: &Range{1, 100000, 1},
+	{Name: ParamStatsWindow, Kind: KindInt, Default: Int(200), Range: &Range{1, 100000, 1}, ReadOnly: true,
 		Description: "steps in the sliding window for latency percentiles, the exit histogram and budget adherence"},
 	{Name: ParamUseSimTime, Kind: KindBool, Default: Bool(false), ReadOnly: true,
 		Description: "use /clock (ros2 bag play --clock) for ROS time"},

@@ -1,0 +1,220 @@
+// Command deer_vla_demos records scripted-expert demonstrations of the sim
+// package as a rosbag2 MCAP bag, the training and calibration data of the
+// tiny DeeR model (models/deer_tiny, trained by tools/train).
+//
+// Episode i (0-based) uses seed -seed+i and task family number i modulo the
+// -tasks list. Every control step writes, with the same header stamp and log
+// time (the control rate is -rate Hz):
+//
+//	/static_image   sensor_msgs/msg/Image rgb8 64x64, frame static_camera
+//	/gripper_image  sensor_msgs/msg/Image rgb8 32x32, frame gripper_camera
+//	/expert_action  deer_vla_msgs/msg/Action, the expert's action for the
+//	                images of that step (ExitIndex 0, frame static_camera)
+//
+// and every episode starts with one /instruction (std_msgs/msg/String) at
+// the stamp of its first images, written before them: every instruction
+// message starts a new episode. Episodes are one control period apart.
+// Chunks are uncompressed (tools/train reads them with plain Python).
+//
+// The output is deterministic: the same flags give a byte-identical bag.
+//
+//	go run ./nodes/deer_vla_demos -out test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+
+	"github.com/deervla/deer_vla/bag"
+	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/sim"
+)
+
+// Topic names and frame ids of the recorded bag.
+const (
+	TopicStatic      = "/static_image"
+	TopicGripper     = "/gripper_image"
+	TopicInstruction = "/instruction"
+	TopicAction      = "/expert_action"
+	FrameStatic      = "static_camera"
+	FrameGripper     = "gripper_camera"
+)
+
+// startNanos is the stamp of the first step: 2024-11-04T00:00:00Z (a fixed
+// time, never the clock, so that bags are reproducible).
+const startNanos = int64(1730678400) * 1e9
+
+func main() {
+	out := flag.String("out", "demos", "bag folder to create (must not exist or be empty)")
+	episodes := flag.Int("episodes", 6, "number of episodes")
+	seed := flag.Uint64("seed", 1, "seed of the first episode; episode i uses seed+i")
+	tasks := flag.String("tasks", "reach,push,pick,place", "comma-separated task families, cycled over the episodes")
+	noise := flag.Float64("noise", 0.05, "expert pose noise (sim.Config.ExpertNoise)")
+	rate := flag.Float64("rate", 10, "control rate in Hz: the stamp step")
+	onlySuccess := flag.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
+	flag.Parse()
+
+	kinds, err := parseTasks(*tasks)
+	if err != nil {
+		log.Fatalf("deer_vla_demos: %v", err)
+	}
+	if *episodes < 1 || *rate <= 0 {
+		log.Fatalf("deer_vla_demos: -episodes must be >= 1 and -rate > 0")
+	}
+	st, err := record(*out, options{
+		Episodes: *episodes, Seed: *seed, Tasks: kinds, Noise: *noise,
+		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess,
+	})
+	if err != nil {
+		log.Fatalf("deer_vla_demos: %v", err)
+	}
+	fmt.Fprintf(os.Stderr, "deer_vla_demos: %s: %d episodes (%d successful, %d skipped), %d steps\n",
+		*out, st.Episodes, st.Successes, st.Skipped, st.Steps)
+}
+
+type options struct {
+	Episodes    int
+	Seed        uint64
+	Tasks       []sim.TaskKind
+	Noise       float64
+	PeriodNanos int64
+	OnlySuccess bool
+}
+
+type stats struct {
+	Episodes, Successes, Skipped, Steps int
+}
+
+func parseTasks(s string) ([]sim.TaskKind, error) {
+	var out []sim.TaskKind
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "all" {
+			out = append(out, sim.AllTasks[:]...)
+			continue
+		}
+		found := false
+		for _, k := range sim.AllTasks {
+			if k.String() == name {
+				out = append(out, k)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown task family %q in -tasks (want reach, push, pick, place or all)", name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-tasks is empty")
+	}
+	return out, nil
+}
+
+// step is one recorded control step.
+type step struct {
+	static, gripper []byte
+	action          sim.Action
+}
+
+func record(dir string, o options) (stats, error) {
+	var st stats
+	env, err := sim.New(sim.Config{ExpertNoise: o.Noise})
+	if err != nil {
+		return st, err
+	}
+	w, err := bag.Create(dir, bag.WriterOptions{Compression: bag.CompressionNone})
+	if err != nil {
+		return st, err
+	}
+	for _, t := range []struct{ name, typ string }{
+		{TopicInstruction, msgs.StringType},
+		{TopicStatic, msgs.ImageType},
+		{TopicGripper, msgs.ImageType},
+		{TopicAction, msgs.ActionType},
+	} {
+		qos := bag.QoS{Depth: 10}
+		if t.name == TopicInstruction {
+			qos = bag.QoS{Durability: bag.DurabilityTransientLocal, Depth: 1}
+		}
+		if err := w.AddTopic(t.name, t.typ, qos); err != nil {
+			w.Close()
+			return st, err
+		}
+	}
+	now := startNanos
+	var steps []step
+	for ep := 0; ep < o.Episodes; ep++ {
+		seed := o.Seed + uint64(ep)
+		kind := o.Tasks[ep%len(o.Tasks)]
+		obs := env.Reset(seed, kind)
+		instr := obs.Instruction
+		steps = steps[:0]
+		var info sim.StepInfo
+		for !info.Done {
+			a := env.Expert()
+			steps = append(steps, step{
+				static:  append([]byte(nil), obs.Static...),
+				gripper: append([]byte(nil), obs.Gripper...),
+				action:  a,
+			})
+			obs, info = env.Step(a)
+		}
+		st.Episodes++
+		if info.Success {
+			st.Successes++
+		} else if o.OnlySuccess {
+			st.Skipped++
+			continue
+		}
+		if err := writeEpisode(w, now, o.PeriodNanos, instr, steps); err != nil {
+			w.Close()
+			return st, err
+		}
+		st.Steps += len(steps)
+		now += int64(len(steps)+1) * o.PeriodNanos
+	}
+	return st, w.Close()
+}
+
+func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) error {
+	if err := w.WriteMessage(TopicInstruction, t0, &msgs.String{Data: instr}); err != nil {
+		return err
+	}
+	for i, s := range steps {
+		t := t0 + int64(i)*period
+		stamp := msgs.TimeFromNanos(t)
+		imgs := []struct {
+			topic, frame string
+			size         int
+			data         []byte
+		}{
+			{TopicStatic, FrameStatic, sim.StaticSize, s.static},
+			{TopicGripper, FrameGripper, sim.GripperSize, s.gripper},
+		}
+		for _, im := range imgs {
+			m := &msgs.Image{
+				Header: msgs.Header{Stamp: stamp, FrameID: im.frame},
+				Height: uint32(im.size), Width: uint32(im.size), Encoding: "rgb8",
+				Step: uint32(im.size * 3), Data: im.data,
+			}
+			if err := w.WriteMessage(im.topic, t, m); err != nil {
+				return err
+			}
+		}
+		a := &msgs.Action{
+			Header:    msgs.Header{Stamp: stamp, FrameID: FrameStatic},
+			PoseDelta: s.action.Pose,
+			Gripper:   s.action.Gripper,
+		}
+		if s.action.Gripper > 0 {
+			a.GripperProbability = 1
+		}
+		if err := w.WriteMessage(TopicAction, t, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
