@@ -119,3 +119,24 @@ func yamlValue(n *yaml.Node) (Value, error) {
 	}
 	return Value{}, fmt.Errorf("unsupported YAML value")
 }
+
+// ParseParamArg parses a `-p name:=value` argument as ROS does: the value
+// is read as YAML, so 7 is an integer, 7.0 a double, [1, 2] an array.
+func ParseParamArg(arg string) (string, Value, error) {
+	name, text, ok := strings.Cut(arg, ":=")
+	if !ok || name == "" {
+		return "", Value{}, fmt.Errorf("control: parameter %q: want name:=value", arg)
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		return "", Value{}, fmt.Errorf("control: parameter %s: %w", name, err)
+	}
+	if n.Kind == 0 { // an empty value
+		return name, String(""), nil
+	}
+	v, err := yamlValue(n.Content[0])
+	if err != nil {
+		return "", Value{}, fmt.Errorf("control: parameter %s: %w", name, err)
+	}
+	return name, v, nil
+}

@@ -87,3 +87,26 @@ other_node:
 		t.Fatalf("unknown parameter: %v", err)
 	}
 }
+
+func TestParseParamArg(t *testing.T) {
+	tests := []struct {
+		arg, wname, wval string
+		wkind            Kind
+	}{
+		{"budget.avg_gflops:=7", ParamAvgGFLOPs, "7", KindInt},
+		{"budget.avg_gflops:=7.5", ParamAvgGFLOPs, "7.5", KindDouble},
+		{"exit.metric:=l2", ParamMetric, `"l2"`, KindString},
+		{"exit.thresholds:=[0.1, 2]", ParamThresholds, "[0.1, 2]", KindDoubleArray},
+		{"exit.average_last_two:=true", ParamAverageLastTwo, "true", KindBool},
+		{"model.path:=", ParamModelPath, `""`, KindString},
+	}
+	for _, tc := range tests {
+		name, v, err := ParseParamArg(tc.arg)
+		if err != nil || name != tc.wname || v.Kind != tc.wkind || v.Format() != tc.wval {
+			t.Errorf("%s: %s %s (%v), %v", tc.arg, name, v.Format(), v.Kind, err)
+		}
+	}
+	if _, _, err := ParseParamArg("budget.avg_gflops=7"); err == nil {
+		t.Error("name=value without := was accepted")
+	}
+}

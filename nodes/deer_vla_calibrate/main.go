@@ -1,0 +1,97 @@
+// Command deer_vla_calibrate runs every exit of a model on demonstration
+// steps (rosbag2 bags, read like the replay reads them) and writes each
+// exit's distance values to a calibration file beside the model, never
+// into the model's own files. The average-GFLOPs budget is solved from it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/deervla/deer_vla/nodes/cli"
+	"github.com/deervla/deer_vla/nodes/control"
+	"github.com/deervla/deer_vla/policy"
+	"github.com/deervla/deer_vla/replay"
+)
+
+const synopsis = `
+usage: deer_vla_calibrate [flags] BAG...
+
+Runs the model at full depth over the demonstration bags and writes the
+distance of every exit at every step to calibration.csv in the model folder
+(or -out), with the metric of exit.metric.`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "deer_vla_calibrate:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("deer_vla_calibrate", flag.ContinueOnError)
+	var pf cli.ParamFlags
+	pf.Register(fs)
+	out := fs.String("out", "", "calibration file to write (default: calibration.csv in the model folder)")
+	fs.Usage = cli.Usage(fs, synopsis)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return fmt.Errorf("give at least one demonstration bag")
+	}
+	p, err := pf.Params()
+	if err != nil {
+		return err
+	}
+	// Full depth: every exit is evaluated and its distance recorded.
+	if p, err = p.With(map[string]control.Value{
+		control.ParamAvgGFLOPs: control.Double(0), control.ParamPeakGFLOPs: control.Double(0), control.ParamMemoryMB: control.Double(0),
+		control.ParamThresholds: control.Doubles(nil), control.ParamHoldSteps: control.Int(0),
+	}, false); err != nil {
+		return err
+	}
+	metric, _ := policy.ParseMetric(p.Str(control.ParamMetric))
+	dir, err := control.ProcessEnvironment().ModelDir(p)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = filepath.Join(dir, policy.CalibrationFile)
+	}
+	var cal *policy.Calibration
+	for _, bagPath := range fs.Args() {
+		node, err := cli.OpenNode(p)
+		if err != nil {
+			return err
+		}
+		if cal == nil {
+			cal = &policy.Calibration{Model: node.Engine().Manifest().Name, Metric: metric}
+		}
+		var appendErr error
+		rep, err := replay.Run(replay.Config{Bag: bagPath, Params: p}, node, func(o *control.Output) {
+			if appendErr == nil {
+				appendErr = cal.Append(o.Result.Distances[:o.Result.NumDistances])
+			}
+		})
+		node.Engine().Close()
+		if err != nil {
+			return err
+		}
+		if appendErr != nil {
+			return appendErr
+		}
+		fmt.Printf("%s: %d steps (%d malformed messages, %d failed steps)\n", bagPath, rep.Steps, rep.Malformed, rep.StepErrors)
+	}
+	if cal.Steps() == 0 {
+		return fmt.Errorf("no steps in the bags: check the topics (%s, %s)", replay.DefaultTopics.Static, replay.DefaultTopics.Instruction)
+	}
+	if err := policy.WriteCalibration(*out, cal); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %d steps x %d exits, metric %s\n", *out, cal.Steps(), len(cal.Values), metric)
+	return nil
+}
