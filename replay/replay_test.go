@@ -65,10 +65,11 @@ func bytesOf(v []int) []byte {
 }
 
 // writeGoldenBag writes the golden steps as a demonstration bag at 10 Hz:
-// the instruction at each episode start, the gripper image, the static
-// image, and as the "expert" the full-depth reference action. repeat
-// plays the steps that many times (as new episodes); garbage adds a
-// malformed static image after the first step.
+// the instruction at each episode start, the static image, then the
+// gripper image (so a step must wait for it), and as the "expert" the
+// full-depth reference action. repeat plays the steps that many times (as
+// new episodes); garbage adds a malformed static image after the first
+// step.
 func writeGoldenBag(t testing.TB, g *goldenFile, repeat int, garbage bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "golden_bag")
@@ -95,10 +96,10 @@ func writeGoldenBag(t testing.TB, g *goldenFile, repeat int, garbage bool) strin
 			if i == 0 || g.Steps[i-1].Episode != s.Episode {
 				must(w.WriteMessage("/instruction", ns, &msgs.String{Data: s.Instruction}))
 			}
-			must(w.WriteMessage("/gripper_image", ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "gripper_camera"},
-				Width: uint32(s.Gripper.Width), Height: uint32(s.Gripper.Height), Encoding: s.Gripper.Encoding, Step: uint32(3 * s.Gripper.Width), Data: bytesOf(s.Gripper.Data)}))
 			must(w.WriteMessage("/static_image", ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "static_camera"},
 				Width: uint32(s.Static.Width), Height: uint32(s.Static.Height), Encoding: s.Static.Encoding, Step: uint32(3 * s.Static.Width), Data: bytesOf(s.Static.Data)}))
+			must(w.WriteMessage("/gripper_image", ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "gripper_camera"},
+				Width: uint32(s.Gripper.Width), Height: uint32(s.Gripper.Height), Encoding: s.Gripper.Encoding, Step: uint32(3 * s.Gripper.Width), Data: bytesOf(s.Gripper.Data)}))
 			a := &msgs.Action{Header: msgs.Header{Stamp: stamp}, Gripper: 1}
 			copy(a.PoseDelta[:], full[i].Pose)
 			must(w.WriteMessage("/expert_action", ns, a))

@@ -122,7 +122,9 @@ func (r *Report) Text() string {
 	fmt.Fprintf(&b, "  messages read     %d (%d malformed, skipped)\n", r.Messages, r.Malformed)
 	fmt.Fprintf(&b, "  actions           %d (%d failed steps", r.Steps, r.StepErrors)
 	for s := control.NoImage; s <= control.Stale; s++ {
-		if r.Skips[s] > 0 {
+		// Waiting for a new frame or its gripper image is how stepping
+		// works, not a problem worth a line.
+		if r.Skips[s] > 0 && s != control.NotNew && s != control.Incomplete {
 			fmt.Fprintf(&b, ", %d skipped: %s", r.Skips[s], s)
 		}
 	}

@@ -126,7 +126,9 @@ func (p *player) play(in *bag.Reader) error {
 			p.rep.problem("malformed %s message at %d ns: %v", msg.Topic, msg.LogTimeNanos, decodeErr)
 			continue
 		}
-		if p.period == 0 && (msg.Topic == t.Static || msg.Topic == t.StaticCompressed) {
+		// On every image, not only static ones: a step may be waiting for
+		// the gripper image of its frame.
+		if p.period == 0 && (msg.Topic == t.Static || msg.Topic == t.StaticCompressed || msg.Topic == t.Gripper || msg.Topic == t.GripperCompressed) {
 			if err := p.tick(msg.LogTimeNanos); err != nil {
 				return err
 			}

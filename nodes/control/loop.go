@@ -18,12 +18,13 @@ const (
 	NoImage            // no static image received yet
 	NotNew             // no new static image since the last step
 	NoInstruction      // no instruction received yet
+	Incomplete         // the model needs a gripper image at least as new as the static one
 	NoClock            // use_sim_time and no /clock message yet
 	Stale              // the static image is older than input.max_age_ms
 )
 
 func (s Skip) String() string {
-	return [...]string{"stepped", "no static image yet", "no new static image", "no instruction yet", "waiting for /clock", "stale image"}[s]
+	return [...]string{"stepped", "no static image yet", "no new static image", "no instruction yet", "waiting for the matching gripper image", "waiting for /clock", "stale image"}[s]
 }
 
 // Loop is the control loop of the node, free of ROS: the ROS glue (or the
@@ -32,7 +33,8 @@ func (s Skip) String() string {
 // subscription callbacks never wait for inference; the latest message wins
 // and nothing queues. Tick runs on one goroutine at a time.
 type Loop struct {
-	eng *policy.Engine
+	eng         *policy.Engine
+	needGripper bool // the model has a gripper camera
 
 	mu    sync.Mutex // guards inbox and nextSeq
 	inbox struct {
@@ -63,6 +65,9 @@ type Output struct {
 // NewLoop wraps an engine; window is the diagnostics window in steps.
 func NewLoop(eng *policy.Engine, window int) *Loop {
 	l := &Loop{eng: eng, window: NewWindow(window), static: &frame{}, gripper: &frame{}}
+	for _, c := range eng.Manifest().Cameras {
+		l.needGripper = l.needGripper || c.Slot == policy.SlotGripper
+	}
 	l.inbox.static, l.inbox.gripper = &frame{}, &frame{}
 	return l
 }
@@ -124,13 +129,19 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	seq := in.static.seq
 	instruction, episode := in.instruction, in.episode
 	maxAge, clamp := l.maxAge, l.clamp
-	if seq != 0 && seq != l.lastSeq {
-		// Swap buffers: the inbox gets the old frame's storage back.
+	fresh := seq != 0 && seq != l.lastSeq
+	// Cameras are not synchronised: wait until the gripper image of this
+	// frame (or a newer one) is in, so both views are of the same moment.
+	incomplete := fresh && l.needGripper && (in.gripper.seq == 0 || in.gripper.stamp.Nanos() < in.static.stamp.Nanos())
+	ready := fresh && !incomplete && instruction != "" && !(now == 0 && maxAge > 0)
+	if ready {
+		// Swap buffers: the inbox gets the old frames' storage back, and
+		// keeps the sequence numbers so later ticks see "not new".
 		l.static, in.static = in.static, l.static
-		in.static.seq = seq // still the latest: a later Tick sees "not new"
+		in.static.seq = seq
 		if in.gripper.seq > l.gripper.seq {
 			l.gripper, in.gripper = in.gripper, l.gripper
-			in.gripper.seq = l.gripper.seq
+			in.gripper.seq, in.gripper.stamp = l.gripper.seq, l.gripper.stamp
 		}
 	}
 	l.mu.Unlock()
@@ -138,8 +149,10 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	switch {
 	case seq == 0:
 		return nil, NoImage, nil
-	case seq == l.lastSeq:
+	case !fresh:
 		return nil, NotNew, nil
+	case incomplete:
+		return nil, Incomplete, nil
 	case instruction == "":
 		return nil, NoInstruction, nil
 	case now == 0 && maxAge > 0:
