@@ -242,3 +242,24 @@ func TestHelpListsEveryParameter(t *testing.T) {
 		}
 	}
 }
+
+func TestDiagnostics(t *testing.T) {
+	n, _ := newTestNode(t)
+	if d := n.Diagnostics(); d.Level != DiagStale {
+		t.Fatalf("before any step: %+v", d)
+	}
+	l := n.Loop()
+	l.OnInstruction("move")
+	l.OnStaticImage(rgbImage(int64(time.Hour), 1))
+	if _, _, err := l.Tick(int64(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	d := n.Diagnostics()
+	values := map[string]string{}
+	for _, kv := range d.Values {
+		values[kv.Key] = kv.Value
+	}
+	if d.Level != DiagOK || values["exit 4 steps"] != "1" || values["steps in window"] != "1" || values["latency p95 ms"] == "" {
+		t.Fatalf("diagnostics %+v", d)
+	}
+}

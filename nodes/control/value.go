@@ -15,7 +15,8 @@ const (
 	KindInt         Kind = 2
 	KindDouble      Kind = 3
 	KindString      Kind = 4
-	KindDoubleArray Kind = 7
+	KindIntArray    Kind = 7
+	KindDoubleArray Kind = 8
 )
 
 func (k Kind) String() string {
@@ -28,6 +29,8 @@ func (k Kind) String() string {
 		return "double"
 	case KindString:
 		return "string"
+	case KindIntArray:
+		return "integer array"
 	case KindDoubleArray:
 		return "double array"
 	}
@@ -41,6 +44,7 @@ type Value struct {
 	Int     int64
 	Double  float64
 	String  string
+	Ints    []int64
 	Doubles []float64
 }
 
@@ -62,6 +66,12 @@ func (v Value) Format() string {
 		return strconv.FormatFloat(v.Double, 'g', -1, 64)
 	case KindString:
 		return strconv.Quote(v.String)
+	case KindIntArray:
+		parts := make([]string, len(v.Ints))
+		for i, d := range v.Ints {
+			parts[i] = strconv.FormatInt(d, 10)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	case KindDoubleArray:
 		parts := make([]string, len(v.Doubles))
 		for i, d := range v.Doubles {
@@ -74,13 +84,21 @@ func (v Value) Format() string {
 
 // coerce converts v to kind k where ROS users expect it: an integer given
 // for a double (`ros2 param set x 7`) is promoted, as is an integer array
-// for a double array. Anything else of the wrong kind is an error.
+// for a double array (`ros2 param set x "[1, 2]"`). Anything else of the
+// wrong kind is an error.
 func coerce(v Value, k Kind) (Value, error) {
 	if v.Kind == k {
 		return v, nil
 	}
 	if v.Kind == KindInt && k == KindDouble {
 		return Double(float64(v.Int)), nil
+	}
+	if v.Kind == KindIntArray && k == KindDoubleArray {
+		d := make([]float64, len(v.Ints))
+		for i, x := range v.Ints {
+			d[i] = float64(x)
+		}
+		return Doubles(d), nil
 	}
 	return Value{}, fmt.Errorf("wants a %s, got a %s (%s)", k, v.Kind, v.Format())
 }

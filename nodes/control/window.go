@@ -2,14 +2,17 @@ package control
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/deervla/deer_vla/policy"
 )
 
 // Window keeps the last steps' figures for diagnostics: latency
 // percentiles, the exit histogram and the realised average GFLOPs against
-// the budget. Recording allocates nothing.
+// the budget. Recording allocates nothing. It is safe for concurrent use:
+// the control loop adds, a diagnostics timer summarises.
 type Window struct {
+	mu        sync.Mutex
 	latencyMs []float64 // ring buffers of the same length
 	gflops    []float64
 	exits     []int
@@ -24,16 +27,28 @@ func NewWindow(size int) *Window {
 
 // Add records one step.
 func (w *Window) Add(latencyMs, gflops float64, exit int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.latencyMs[w.next], w.gflops[w.next], w.exits[w.next] = latencyMs, gflops, exit
 	w.next = (w.next + 1) % len(w.latencyMs)
 	w.n = min(w.n+1, len(w.latencyMs))
 }
 
 // Len is the number of steps in the window.
-func (w *Window) Len() int { return w.n }
+func (w *Window) Len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
 
 // AvgGFLOPs is the mean GFLOPs over the window (0 when empty).
 func (w *Window) AvgGFLOPs() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.avgGFLOPs()
+}
+
+func (w *Window) avgGFLOPs() float64 {
 	if w.n == 0 {
 		return 0
 	}
@@ -54,7 +69,9 @@ type Summary struct {
 
 // Summary computes the percentiles and histogram.
 func (w *Window) Summary() Summary {
-	s := Summary{Steps: w.n, AvgGFLOPs: w.AvgGFLOPs()}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := Summary{Steps: w.n, AvgGFLOPs: w.avgGFLOPs()}
 	if w.n == 0 {
 		return s
 	}
