@@ -263,3 +263,18 @@ func TestDiagnostics(t *testing.T) {
 		t.Fatalf("diagnostics %+v", d)
 	}
 }
+
+func TestClock(t *testing.T) {
+	sim := NewClock(true)
+	if sim.Now() != 0 {
+		t.Fatal("sim time before /clock is not 0")
+	}
+	sim.OnClock(5e9)
+	sim.OnClock(2e9) // a looping bag jumps back
+	if sim.Now() != 2e9 {
+		t.Fatalf("sim time %d", sim.Now())
+	}
+	if wall := NewClock(false).Now(); time.Since(time.Unix(0, wall)) > time.Minute {
+		t.Fatal("wall clock is not wall time")
+	}
+}
