@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "demo.sh: Go 1.26 or newer is needed (https://go.dev/doc/install)" >&2
-  exit 1
-fi
-ONNXRUNTIME_SHARED_LIBRARY_PATH="${ONNXRUNTIME_SHARED_LIBRARY_PATH:-$(scripts/fetch_onnxruntime.sh)}"
-export ONNXRUNTIME_SHARED_LIBRARY_PATH
+. scripts/setup_env.sh
 
 mkdir -p out
 exec go run ./nodes/deer_vla_replay \
