@@ -52,8 +52,8 @@ type CameraSpec struct {
 
 // TokenizerSpec says how an instruction becomes token tensors.
 type TokenizerSpec struct {
-	Kind         string `yaml:"kind"`  // "words"
-	Vocab        string `yaml:"vocab"` // file, one token per line, line number = id
+	Kind         string `yaml:"kind"`  // "words" or "hf"
+	Vocab        string `yaml:"vocab"` // words: one token per line, line number = id; hf: tokenizer.json
 	Lowercase    bool   `yaml:"lowercase"`
 	MaxTokens    int    `yaml:"max_tokens"`
 	PadID        int64  `yaml:"pad_id"`

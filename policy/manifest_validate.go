@@ -86,8 +86,8 @@ func (c *checker) cameras(available map[string]bool) {
 
 func (c *checker) tokenizer(available map[string]bool) {
 	t := c.m.Tokenizer
-	if t.Kind != "words" {
-		c.add("tokenizer.kind", "is %q, want words", t.Kind)
+	if t.Kind != TokenizerWords && t.Kind != TokenizerHF {
+		c.add("tokenizer.kind", "is %q, want words or hf", t.Kind)
 	}
 	if t.MaxTokens <= 0 {
 		c.add("tokenizer.max_tokens", "is %d, want > 0", t.MaxTokens)

@@ -7,6 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gomlx/go-huggingface/tokenizers/api"
+	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
+)
+
+// Tokenizer kinds a manifest may declare.
+const (
+	TokenizerWords = "words" // whitespace split and a word list: small models
+	TokenizerHF    = "hf"    // a Hugging Face tokenizer.json: real models
 )
 
 // ErrEmptyInstruction is returned for an instruction with no words.
@@ -15,12 +24,21 @@ var ErrEmptyInstruction = errors.New("policy: empty instruction")
 // Tokenizer turns an instruction into fixed-length token ids and a mask.
 type Tokenizer struct {
 	spec  TokenizerSpec
-	vocab map[string]int64
+	vocab map[string]int64        // words
+	hf    *hftokenizer.Tokenizer // hf
 }
 
-// NewTokenizer reads the vocabulary named by spec from the model folder dir.
+// NewTokenizer reads the vocabulary (words) or tokenizer.json (hf) named by
+// spec from the model folder dir.
 func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 	path := filepath.Join(dir, spec.Vocab)
+	if spec.Kind == TokenizerHF {
+		hf, err := hftokenizer.NewFromFile(&api.Config{}, path)
+		if err != nil {
+			return nil, fmt.Errorf("policy: tokenizer %s: %w", path, err)
+		}
+		return &Tokenizer{spec: spec, hf: hf}, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy: tokenizer: %w", err)
@@ -56,6 +74,9 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 	if len(ids) != t.spec.MaxTokens || len(mask) != t.spec.MaxTokens {
 		return fmt.Errorf("policy: tokenizer: buffers of %d and %d for max_tokens %d", len(ids), len(mask), t.spec.MaxTokens)
 	}
+	if t.hf != nil {
+		return t.encodeHF(instruction, ids, mask)
+	}
 	if t.spec.Lowercase {
 		instruction = strings.ToLower(instruction)
 	}
@@ -78,8 +99,33 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 	if n == 0 {
 		return ErrEmptyInstruction
 	}
+	t.pad(n, ids, mask)
+	return nil
+}
+
+// encodeHF uses the tokenizer.json's own normalisation, pre-tokenisation,
+// model and post-processing (special tokens included), then truncates.
+func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) error {
+	if strings.TrimSpace(instruction) == "" {
+		return ErrEmptyInstruction
+	}
+	if t.spec.Lowercase {
+		instruction = strings.ToLower(instruction)
+	}
+	enc := t.hf.Encode(instruction)
+	n := min(len(enc), len(ids))
+	for i := 0; i < n; i++ {
+		ids[i], mask[i] = int64(enc[i]), 1
+	}
+	if n == 0 {
+		return ErrEmptyInstruction
+	}
+	t.pad(n, ids, mask)
+	return nil
+}
+
+func (t *Tokenizer) pad(n int, ids []int64, mask []float32) {
 	for i := n; i < len(ids); i++ {
 		ids[i], mask[i] = t.spec.PadID, 0
 	}
-	return nil
 }
