@@ -1,0 +1,394 @@
+// Command deer_vla_bench is the closed-loop compute-vs-success benchmark of
+// DeeR early exit: the sim package with the Go engine (ONNX Runtime) in the
+// loop, over fixed seeded evaluation episodes (seeds from -seed on, disjoint
+// from the training seeds of tools/train).
+//
+// Each step the sim's camera images go to the engine as rgb8 images with
+// the episode's instruction; the engine's action drives the sim; every new
+// episode resets the engine. It prints, for full depth, for each exit used
+// alone (a peak budget capped at that exit) and for DeeR at several average
+// budgets (thresholds solved from the model's calibration.csv): the success
+// rate per task family and overall, and the average and peak decoder
+// GFLOPs per action. It ends with the compute ratio at which DeeR matches
+// full-depth success within -match points.
+//
+// Calibration (writes <model>/calibration.csv from a demonstration bag of
+// nodes/deer_vla_demos, the engine at full depth):
+//
+//	go run ./nodes/deer_vla_bench -calibrate /tmp/deer/calib
+//
+// Benchmark (quick: -episodes 2):
+//
+//	go run ./nodes/deer_vla_bench -episodes 25
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/deervla/deer_vla/bag"
+	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/policy"
+	"github.com/deervla/deer_vla/policy/ort"
+	"github.com/deervla/deer_vla/sim"
+)
+
+func main() {
+	model := flag.String("model", "models/deer_tiny", "model folder")
+	lib := flag.String("lib", "", "libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
+	calibrate := flag.String("calibrate", "", "write <model>/calibration.csv from this demonstration bag and exit")
+	episodes := flag.Int("episodes", 25, "evaluation episodes per task family")
+	seed := flag.Uint64("seed", 900000, "seed of the first evaluation episode")
+	tasks := flag.String("tasks", "reach,push,pick,place", "task families")
+	budgets := flag.String("budgets", "0.2,0.25,0.3,0.4,0.5,0.7", "DeeR average budgets, as fractions of the full-depth GFLOPs")
+	match := flag.Float64("match", 2, "success points within which DeeR matches full depth")
+	threads := flag.Int("threads", 1, "ONNX Runtime intra-op threads")
+	parallel := flag.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
+	flag.Parse()
+
+	library := *lib
+	if library == "" {
+		library = defaultLibrary()
+	}
+	if *calibrate != "" {
+		n, err := writeCalibration(*model, library, *threads, *calibrate)
+		if err != nil {
+			log.Fatalf("deer_vla_bench: %v", err)
+		}
+		fmt.Printf("wrote %s: %d steps\n", filepath.Join(*model, policy.CalibrationFile), n)
+		return
+	}
+	kinds, err := parseTasks(*tasks)
+	if err != nil {
+		log.Fatalf("deer_vla_bench: %v", err)
+	}
+	fracs, err := parseFloats(*budgets)
+	if err != nil {
+		log.Fatalf("deer_vla_bench: -budgets: %v", err)
+	}
+	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds}
+	if err := b.run(os.Stdout, fracs, *match); err != nil {
+		log.Fatalf("deer_vla_bench: %v", err)
+	}
+}
+
+func defaultLibrary() string {
+	if p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH"); p != "" {
+		return p
+	}
+	arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
+	return filepath.Join("third_party", "onnxruntime", "1.24.3", "linux-"+arch, "libonnxruntime.so.1")
+}
+
+func parseTasks(s string) ([]sim.TaskKind, error) {
+	var out []sim.TaskKind
+	for _, name := range strings.Split(s, ",") {
+		found := false
+		for _, k := range sim.AllTasks {
+			if k.String() == strings.TrimSpace(name) {
+				out = append(out, k)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown task family %q", name)
+		}
+	}
+	return out, nil
+}
+
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("bad value %q", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// openEngine loads the model with settings s and, when present, its calibration.
+func openEngine(dir, library string, threads int, s policy.Settings, withCal bool) (*policy.Engine, error) {
+	m, err := policy.LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var cal *policy.Calibration
+	if withCal {
+		if cal, err = policy.ReadCalibration(filepath.Join(dir, policy.CalibrationFile)); err != nil {
+			return nil, err
+		}
+	}
+	be, err := ort.Open(m, ort.Config{Library: library, IntraOpThreads: threads})
+	if err != nil {
+		return nil, err
+	}
+	return policy.New(policy.Config{Manifest: m, Backend: be, Calibration: cal, Settings: s})
+}
+
+// writeCalibration replays a demonstration bag through the engine at full
+// depth and records every exit's distance at every step.
+func writeCalibration(dir, library string, threads int, bagPath string) (int, error) {
+	e, err := openEngine(dir, library, threads, policy.Settings{}, false)
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	r, err := bag.Open(bagPath, bag.WithTopics("/instruction", "/static_image", "/gripper_image"))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	cal := &policy.Calibration{Model: e.Manifest().Name, Metric: policy.MetricRMS}
+	var (
+		msg              bag.Message
+		static, gripper  msgs.Image
+		instr            msgs.String
+		haveS, haveG     bool
+		haveInstr        bool
+		staticT, gripT   int64
+		distances        []float64
+		lastStepStampSet bool
+		lastStep         int64
+	)
+	for {
+		err := r.Next(&msg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch msg.Topic {
+		case "/instruction":
+			if err := instr.UnmarshalCDR(msg.Data); err != nil {
+				return 0, err
+			}
+			e.Reset()
+			haveInstr, haveS, haveG = true, false, false
+			continue
+		case "/static_image":
+			if err := static.UnmarshalCDR(msg.Data); err != nil {
+				return 0, err
+			}
+			haveS, staticT = true, static.Header.Stamp.Nanos()
+		case "/gripper_image":
+			if err := gripper.UnmarshalCDR(msg.Data); err != nil {
+				return 0, err
+			}
+			haveG, gripT = true, gripper.Header.Stamp.Nanos()
+		}
+		if !haveInstr || !haveS || !haveG || staticT != gripT || (lastStepStampSet && lastStep == staticT) {
+			continue
+		}
+		lastStep, lastStepStampSet = staticT, true
+		res, err := e.Step(&policy.Observation{Static: toImage(&static), Gripper: toImage(&gripper), Instruction: instr.Data})
+		if err != nil {
+			return 0, err
+		}
+		distances = append(distances[:0], res.Distances[:res.NumDistances]...)
+		if err := cal.Append(distances); err != nil {
+			return 0, err
+		}
+	}
+	if cal.Steps() == 0 {
+		return 0, errors.New("no steps in " + bagPath)
+	}
+	return cal.Steps(), policy.WriteCalibration(filepath.Join(dir, policy.CalibrationFile), cal)
+}
+
+func toImage(m *msgs.Image) *policy.Image {
+	return &policy.Image{Width: int(m.Width), Height: int(m.Height), Step: int(m.Step), Encoding: m.Encoding, Data: m.Data}
+}
+
+type bench struct {
+	model, library string
+	threads        int
+	episodes       int
+	parallel       int
+	seed           uint64
+	tasks          []sim.TaskKind
+}
+
+// result is one configuration's closed-loop outcome.
+type result struct {
+	name       string
+	success    []int // per task family
+	n          []int
+	steps      int
+	gflops     float64 // sum over steps
+	peak       float64
+	exitCounts [policy.MaxExits]int
+	nExits     int
+}
+
+func (r *result) rate(i int) float64 { return 100 * float64(r.success[i]) / float64(r.n[i]) }
+
+func (r *result) overall() float64 {
+	var s, n int
+	for i := range r.success {
+		s += r.success[i]
+		n += r.n[i]
+	}
+	return 100 * float64(s) / float64(n)
+}
+
+func (r *result) avg() float64 { return r.gflops / float64(r.steps) }
+
+// evaluate runs every evaluation episode with one engine configuration.
+func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result, error) {
+	e, err := openEngine(b.model, b.library, b.threads, s, withCal)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	env, err := sim.New(sim.Config{})
+	if err != nil {
+		return nil, err
+	}
+	res := &result{name: name, success: make([]int, len(b.tasks)), n: make([]int, len(b.tasks)), nExits: len(e.Manifest().Exits)}
+	for ti, kind := range b.tasks {
+		for ep := 0; ep < b.episodes; ep++ {
+			seed := b.seed + uint64(ti*100000+ep)
+			obs := env.Reset(seed, kind)
+			e.Reset()
+			for {
+				r, err := e.Step(&policy.Observation{
+					Static:      &policy.Image{Width: obs.StaticW, Height: obs.StaticH, Encoding: "rgb8", Data: obs.Static},
+					Gripper:     &policy.Image{Width: obs.GripperW, Height: obs.GripperH, Encoding: "rgb8", Data: obs.Gripper},
+					Instruction: obs.Instruction,
+				})
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s seed %d: %w", name, kind, seed, err)
+				}
+				res.steps++
+				res.gflops += r.GFLOPs
+				res.peak = math.Max(res.peak, r.GFLOPs)
+				res.exitCounts[r.Exit-1]++
+				var info sim.StepInfo
+				obs, info = env.Step(sim.Action{Pose: r.Action.Pose, Gripper: r.Action.Gripper})
+				if info.Done {
+					res.n[ti]++
+					if info.Success {
+						res.success[ti]++
+					}
+					break
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
+	m, err := policy.LoadManifest(b.model)
+	if err != nil {
+		return err
+	}
+	full := m.Exits[len(m.Exits)-1].GFLOPs
+	_, calErr := os.Stat(filepath.Join(b.model, policy.CalibrationFile))
+	fmt.Fprintf(w, "model %s: %d exits, full depth %.4g decoder GFLOPs per action; %d episodes per family from seed %d\n\n",
+		m.Name, len(m.Exits), full, b.episodes, b.seed)
+
+	type config struct {
+		name    string
+		s       policy.Settings
+		withCal bool
+		deer    bool
+	}
+	configs := []config{{name: "full depth"}}
+	for k := 1; k < len(m.Exits); k++ {
+		configs = append(configs, config{name: fmt.Sprintf("exit %d only", k),
+			s: policy.Settings{Budget: policy.Budget{PeakGFLOPs: m.Exits[k-1].GFLOPs}}})
+	}
+	if calErr != nil {
+		fmt.Fprintf(w, "no %s in %s: DeeR rows skipped (run with -calibrate BAG)\n", policy.CalibrationFile, b.model)
+	} else {
+		for _, f := range fracs {
+			configs = append(configs, config{name: fmt.Sprintf("DeeR avg %.2f", f),
+				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}}, withCal: true, deer: true})
+		}
+	}
+	// Configurations run concurrently, b.parallel at a time, each with its
+	// own engine and sim; the results do not depend on the order.
+	results := make([]*result, len(configs))
+	errs := make([]error, len(configs))
+	sem := make(chan struct{}, max(b.parallel, 1))
+	var wg sync.WaitGroup
+	for i, c := range configs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], errs[i] = b.evaluate(c.name, c.s, c.withCal)
+			if errs[i] == nil {
+				fmt.Fprintf(os.Stderr, "%-14s success %5.1f%%  avg %.4g GFLOPs\n", c.name, results[i].overall(), results[i].avg())
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var deer []*result
+	for i, c := range configs {
+		if c.deer {
+			deer = append(deer, results[i])
+		}
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "config\t"
+	for _, k := range b.tasks {
+		head += k.String() + " %\t"
+	}
+	head += "overall %\tavg GFLOPs\tpeak GFLOPs\tavg/full\texits used (% of steps)\t"
+	fmt.Fprintln(tw, head)
+	for _, r := range results {
+		line := r.name + "\t"
+		for i := range b.tasks {
+			line += fmt.Sprintf("%.1f\t", r.rate(i))
+		}
+		var hist []string
+		for i := 0; i < r.nExits; i++ {
+			hist = append(hist, fmt.Sprintf("%.0f", 100*float64(r.exitCounts[i])/float64(r.steps)))
+		}
+		line += fmt.Sprintf("%.1f\t%.5f\t%.5f\t%.3f\t%s\t", r.overall(), r.avg(), r.peak, r.avg()/full, strings.Join(hist, "/"))
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+
+	fr := results[0]
+	fmt.Fprintf(w, "\nshallowest exit alone vs full depth: %.1f vs %.1f%% success (%+.1f points)\n",
+		results[1].overall(), fr.overall(), results[1].overall()-fr.overall())
+	var best *result
+	for _, r := range deer {
+		if r.overall() >= fr.overall()-match && (best == nil || r.avg() < best.avg()) {
+			best = r
+		}
+	}
+	if best == nil {
+		fmt.Fprintf(w, "DeeR never matched full-depth success within %g points\n", match)
+		return nil
+	}
+	fmt.Fprintf(w, "DeeR matches full depth within %g points at %.5f avg GFLOPs (%s, %.1f%%): %.2fx less average compute than full depth (%.5f)\n",
+		match, best.avg(), best.name, best.overall(), fr.avg()/best.avg(), fr.avg())
+	return nil
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/deervla/deer_vla/policy"
+	"github.com/deervla/deer_vla/sim"
+)
+
+// TestQuickBench runs the benchmark's short mode: one episode per family,
+// every configuration, the shipped model and calibration.
+func TestQuickBench(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	lib := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
+	if lib == "" {
+		lib = filepath.Join(root, defaultLibrary())
+	}
+	if _, err := os.Stat(lib); err != nil {
+		t.Fatalf("ONNX Runtime not found (%v): run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH", err)
+	}
+	model := filepath.Join(root, "models", "deer_tiny")
+	if _, err := os.Stat(filepath.Join(model, policy.CalibrationFile)); err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{model: model, library: lib, threads: 1, episodes: 1, seed: 900000, tasks: sim.AllTasks[:]}
+	var out bytes.Buffer
+	if err := b.run(&out, []float64{0.3}, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"full depth", "exit 1 only", "DeeR avg 0.30", "overall %"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Log("\n" + out.String())
+}
