@@ -24,7 +24,7 @@ var ErrEmptyInstruction = errors.New("policy: empty instruction")
 // Tokenizer turns an instruction into fixed-length token ids and a mask.
 type Tokenizer struct {
 	spec  TokenizerSpec
-	vocab map[string]int64        // words
+	vocab map[string]int64       // words
 	hf    *hftokenizer.Tokenizer // hf
 }
 

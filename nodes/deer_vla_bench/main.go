@@ -217,6 +217,10 @@ func toImage(m *msgs.Image) *policy.Image {
 	return &policy.Image{Width: int(m.Width), Height: int(m.Height), Step: int(m.Step), Encoding: m.Encoding, Data: m.Data}
 }
 
+// minFullSuccess is the full-depth success (percent) below which the
+// compute ratio is reported as not meaningful.
+const minFullSuccess = 20.0
+
 type bench struct {
 	model, library string
 	threads        int
@@ -378,6 +382,13 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	fr := results[0]
 	fmt.Fprintf(w, "\nshallowest exit alone vs full depth: %.1f vs %.1f%% success (%+.1f points)\n",
 		results[1].overall(), fr.overall(), results[1].overall()-fr.overall())
+	if fr.overall() < minFullSuccess {
+		fmt.Fprintf(w, "full-depth success %.1f%% is below %g%%: the compute-vs-success comparison is not meaningful for this model\n",
+			fr.overall(), minFullSuccess)
+	}
+	if results[1].overall() > fr.overall()-10 {
+		fmt.Fprintf(w, "warning: the shallowest exit alone loses less than 10 points: depth barely matters on these tasks\n")
+	}
 	var best *result
 	for _, r := range deer {
 		if r.overall() >= fr.overall()-match && (best == nil || r.avg() < best.avg()) {

@@ -30,7 +30,7 @@ type Backend struct {
 	exits    int
 	features [][]float32 // features[i]: exit i's feature (0: the reference)
 	f32      map[string][]float32
-	i64   map[string][]int64
+	i64      map[string][]int64
 
 	mu       sync.Mutex
 	loaded   map[int]bool
