@@ -35,7 +35,7 @@ const adherenceSlack = 1.10
 func (n *Node) Diagnostics() DiagnosticStatus {
 	s := n.loop.Window().Summary()
 	plan := n.eng.Plan()
-	d := DiagnosticStatus{Name: NodeName + ": early-exit policy", HardwareID: n.eng.Manifest().Name, Level: DiagOK, Message: "ok"}
+	d := DiagnosticStatus{Name: "early-exit policy", HardwareID: n.eng.Manifest().Name, Level: DiagOK, Message: "ok"}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 	add := func(k, v string) { d.Values = append(d.Values, KeyValue{k, v}) }
 	add("steps in window", strconv.Itoa(s.Steps))

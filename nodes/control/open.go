@@ -14,7 +14,7 @@ import (
 
 // DefaultModel is the folder name of the model the package ships and uses
 // when model.path is empty.
-const DefaultModel = "tiny_test"
+const DefaultModel = "deer_tiny"
 
 // ORTVersion is the ONNX Runtime release scripts/fetch_onnxruntime.sh fetches.
 const ORTVersion = "1.24.3"

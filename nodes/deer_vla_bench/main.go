@@ -55,6 +55,7 @@ func main() {
 	match := flag.Float64("match", 2, "success points within which DeeR matches full depth")
 	threads := flag.Int("threads", 1, "ONNX Runtime intra-op threads")
 	parallel := flag.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
+	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
 	flag.Parse()
 
 	library := *lib
@@ -77,7 +78,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("deer_vla_bench: -budgets: %v", err)
 	}
-	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds}
+	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick}
 	if err := b.run(os.Stdout, fracs, *match); err != nil {
 		log.Fatalf("deer_vla_bench: %v", err)
 	}
@@ -228,6 +229,7 @@ type bench struct {
 	parallel       int
 	seed           uint64
 	tasks          []sim.TaskKind
+	quick          bool
 }
 
 // result is one configuration's closed-loop outcome.
@@ -320,8 +322,13 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	for k := 1; k < len(m.Exits); k++ {
 		configs = append(configs, config{name: fmt.Sprintf("exit %d only", k),
 			s: policy.Settings{Budget: policy.Budget{PeakGFLOPs: m.Exits[k-1].GFLOPs}}})
+		if b.quick {
+			break
+		}
 	}
-	if calErr != nil {
+	if b.quick {
+		fmt.Fprintf(w, "-quick: full depth and exit 1 only\n")
+	} else if calErr != nil {
 		fmt.Fprintf(w, "no %s in %s: DeeR rows skipped (run with -calibrate BAG)\n", policy.CalibrationFile, b.model)
 	} else {
 		for _, f := range fracs {

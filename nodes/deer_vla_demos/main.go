@@ -16,12 +16,19 @@
 // message starts a new episode. Episodes are one control period apart.
 // Chunks are uncompressed (tools/train reads them with plain Python).
 //
+// With -state, every step also writes the true sim state before the action,
+// for auxiliary training targets (never an input of the policy):
+//
+//	/sim_state      std_msgs/msg/String, JSON (see simState), log time =
+//	                the step's stamp
+//
 // The output is deterministic: the same flags give a byte-identical bag.
 //
 //	go run ./nodes/deer_vla_demos -out test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -39,6 +46,7 @@ const (
 	TopicGripper     = "/gripper_image"
 	TopicInstruction = "/instruction"
 	TopicAction      = "/expert_action"
+	TopicState       = "/sim_state"
 	FrameStatic      = "static_camera"
 	FrameGripper     = "gripper_camera"
 )
@@ -55,6 +63,7 @@ func main() {
 	noise := flag.Float64("noise", 0.05, "expert pose noise (sim.Config.ExpertNoise)")
 	rate := flag.Float64("rate", 10, "control rate in Hz: the stamp step")
 	onlySuccess := flag.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
+	withState := flag.Bool("state", false, "also record the true sim state of every step on "+TopicState)
 	flag.Parse()
 
 	kinds, err := parseTasks(*tasks)
@@ -66,7 +75,7 @@ func main() {
 	}
 	st, err := record(*out, options{
 		Episodes: *episodes, Seed: *seed, Tasks: kinds, Noise: *noise,
-		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess,
+		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState,
 	})
 	if err != nil {
 		log.Fatalf("deer_vla_demos: %v", err)
@@ -82,6 +91,7 @@ type options struct {
 	Noise       float64
 	PeriodNanos int64
 	OnlySuccess bool
+	State       bool
 }
 
 type stats struct {
@@ -117,6 +127,39 @@ func parseTasks(s string) ([]sim.TaskKind, error) {
 type step struct {
 	static, gripper []byte
 	action          sim.Action
+	state           string // JSON of simState, with options.State
+}
+
+// simState is the JSON of one /sim_state message: the effector (x, y, z,
+// yaw, closed 0/1), the blocks (colour number 1..4 as in sim.Colour, x, y,
+// z, yaw), the target and held block indexes (held -1 when none), the task
+// family number and the place task's bin side (0 when none).
+type simState struct {
+	Effector [5]float64   `json:"effector"`
+	Blocks   [][5]float64 `json:"blocks"`
+	Target   int          `json:"target"`
+	Held     int          `json:"held"`
+	Task     int          `json:"task"`
+	Bin      int          `json:"bin"`
+}
+
+func stateJSON(s *sim.State) string {
+	e := s.Effector
+	closed := 0.0
+	if e.Closed {
+		closed = 1
+	}
+	js := simState{Effector: [5]float64{e.Pos[0], e.Pos[1], e.Pos[2], e.Yaw, closed},
+		Target: s.Target, Held: s.Held, Task: int(s.Task), Bin: int(s.Bin)}
+	for i := range s.NumBlocks {
+		b := s.Blocks[i]
+		js.Blocks = append(js.Blocks, [5]float64{float64(b.Colour), b.Pos[0], b.Pos[1], b.Pos[2], b.Yaw})
+	}
+	out, err := json.Marshal(js)
+	if err != nil {
+		panic(err) // plain numbers only
+	}
+	return string(out)
 }
 
 func record(dir string, o options) (stats, error) {
@@ -134,7 +177,11 @@ func record(dir string, o options) (stats, error) {
 		{TopicStatic, msgs.ImageType},
 		{TopicGripper, msgs.ImageType},
 		{TopicAction, msgs.ActionType},
+		{TopicState, msgs.StringType},
 	} {
+		if t.name == TopicState && !o.State {
+			continue
+		}
 		qos := bag.QoS{Depth: 10}
 		if t.name == TopicInstruction {
 			qos = bag.QoS{Durability: bag.DurabilityTransientLocal, Depth: 1}
@@ -155,11 +202,16 @@ func record(dir string, o options) (stats, error) {
 		var info sim.StepInfo
 		for !info.Done {
 			a := env.Expert()
-			steps = append(steps, step{
+			sp := step{
 				static:  append([]byte(nil), obs.Static...),
 				gripper: append([]byte(nil), obs.Gripper...),
 				action:  a,
-			})
+			}
+			if o.State {
+				s := env.State()
+				sp.state = stateJSON(&s)
+			}
+			steps = append(steps, sp)
 			obs, info = env.Step(a)
 		}
 		st.Episodes++
@@ -201,6 +253,11 @@ func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) e
 				Step: uint32(im.size * 3), Data: im.data,
 			}
 			if err := w.WriteMessage(im.topic, t, m); err != nil {
+				return err
+			}
+		}
+		if s.state != "" {
+			if err := w.WriteMessage(TopicState, t, &msgs.String{Data: s.state}); err != nil {
 				return err
 			}
 		}

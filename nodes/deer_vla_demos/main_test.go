@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -82,5 +83,45 @@ func checkBag(t *testing.T, dir string, st stats) {
 	if counts[TopicInstruction] != st.Episodes || counts[TopicStatic] != st.Steps ||
 		counts[TopicGripper] != st.Steps || counts[TopicAction] != st.Steps {
 		t.Fatalf("counts %v for %+v", counts, st)
+	}
+}
+
+func TestRecordState(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	st, err := record(dir, options{Episodes: 2, Seed: 3, Tasks: []sim.TaskKind{sim.TaskPlace}, PeriodNanos: 1e8, State: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBag(t, dir, st)
+	r, err := bag.Open(dir, bag.WithTopics(TopicState))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var m bag.Message
+	n := 0
+	for {
+		err := r.Next(&m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s msgs.String
+		if err := s.UnmarshalCDR(m.Data); err != nil {
+			t.Fatal(err)
+		}
+		var js simState
+		if err := json.Unmarshal([]byte(s.Data), &js); err != nil {
+			t.Fatal(err)
+		}
+		if js.Task != int(sim.TaskPlace) || js.Bin == 0 || len(js.Blocks) < 3 || js.Target >= len(js.Blocks) {
+			t.Fatalf("state %s", s.Data)
+		}
+		n++
+	}
+	if n != st.Steps {
+		t.Fatalf("%d states for %d steps", n, st.Steps)
 	}
 }

@@ -54,7 +54,7 @@ func (d *diagnosticsPublisher) publish(g *glue) error {
 	now := g.clock.Now()
 	arr := diag.NewDiagnosticArray()
 	arr.Header.Stamp = builtin.Time{Sec: int32(now / 1e9), Nanosec: uint32(now % 1e9)}
-	st := diag.DiagnosticStatus{Level: s.Level, Name: g.node.FullyQualifiedName() + ": " + s.Name, Message: s.Message, HardwareId: s.HardwareID}
+	st := diag.DiagnosticStatus{Level: s.Level, Name: g.node.Name() + ": " + s.Name, Message: s.Message, HardwareId: s.HardwareID}
 	for _, kv := range s.Values {
 		st.Values = append(st.Values, diag.KeyValue{Key: kv.Key, Value: kv.Value})
 	}
