@@ -12,6 +12,6 @@ mkdir -p out
 exec go run ./nodes/deer_vla_replay \
   -bag test/bags/sample_demo \
   -params params/deer_vla.yaml \
-  -p budget.avg_gflops:=0.00025 \
+  -p budget.avg_gflops:=0.001 \
   -plots out/plots -sweep 5 \
   "$@"
