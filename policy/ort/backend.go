@@ -144,7 +144,9 @@ func (b *Backend) Release(stage int) error {
 		return fmt.Errorf("ort: no stage %d", stage)
 	}
 	if s := b.sess[stage].Swap(nil); s != nil {
-		return s.Destroy()
+		err := s.Destroy()
+		trimHeap()
+		return err
 	}
 	return nil
 }
