@@ -27,14 +27,7 @@ func rssMB(tb testing.TB) float64 {
 //
 //	DEER_VLA_WALLTIME_MODEL=/tmp/wide512 go test -run XXX -bench CapFreesMemory ./policy/ort
 func BenchmarkCapFreesMemory(b *testing.B) {
-	dir := os.Getenv("DEER_VLA_WALLTIME_MODEL")
-	if dir == "" {
-		dir = tinyDir(b)
-	}
-	m, err := policy.LoadManifest(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := timingModel(b)
 	n := len(m.Exits)
 	fixed := float64(m.Encoder.WeightBytes+m.Head.WeightBytes) / policy.BytesPerMB
 	capMB := fixed + float64(m.Exits[0].WeightBytes)/policy.BytesPerMB

@@ -22,14 +22,7 @@ import (
 //	/usr/bin/python3 tools/model/gen_tiny_test.py --width 512 --out /tmp/wide512
 //	DEER_VLA_WALLTIME_MODEL=/tmp/wide512 go test -run XXX -bench ExitWallTime ./policy/ort
 func BenchmarkExitWallTime(b *testing.B) {
-	dir := os.Getenv("DEER_VLA_WALLTIME_MODEL")
-	if dir == "" {
-		dir = tinyDir(b)
-	}
-	m, err := policy.LoadManifest(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := timingModel(b)
 	obs := randomObservation(m)
 	n := len(m.Exits)
 	decoder := make([]time.Duration, n+1) // by exit
@@ -71,6 +64,20 @@ func BenchmarkExitWallTime(b *testing.B) {
 	b.ReportMetric(float64(decoder[n].Microseconds())/1e3, "ms-decoder-full")
 	b.ReportMetric(float64(decoder[1].Microseconds())/1e3, "ms-decoder-exit1")
 	b.ReportMetric(100*(1-float64(blocks[1])/float64(blocks[n]))/(1-m.Exits[0].GFLOPs/full), "pct-blocks-only-exit1")
+}
+
+// timingModel loads $DEER_VLA_WALLTIME_MODEL (the wide timing variant),
+// or the tiny test model.
+func timingModel(b *testing.B) *policy.Manifest {
+	dir := os.Getenv("DEER_VLA_WALLTIME_MODEL")
+	if dir == "" {
+		dir = tinyDir(b)
+	}
+	m, err := policy.LoadManifest(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
 
 // randomObservation makes images of each camera's size and an instruction.
