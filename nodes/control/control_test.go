@@ -221,6 +221,12 @@ func TestLoopResetsOnEveryInstruction(t *testing.T) {
 	if want := []bool{true, false, true, false}; !slices.Equal(resets, want) {
 		t.Fatalf("resets %v, want %v", resets, want)
 	}
+	// ~/reset starts a new episode at the next step, without waiting.
+	l.Reset()
+	l.OnStaticImage(rgbImage(now, 1))
+	if out, _, err := l.Tick(now); err != nil || !out.Result.Reset {
+		t.Fatalf("after Reset: %v, reset %v", err, out != nil && out.Result.Reset)
+	}
 }
 
 func TestWindowSummary(t *testing.T) {

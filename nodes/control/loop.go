@@ -40,7 +40,7 @@ type Loop struct {
 	inbox struct {
 		static, gripper *frame
 		instruction     string
-		episode         uint64 // counts instruction messages
+		episode         uint64 // counts instruction messages and resets
 	}
 	nextSeq uint64
 
@@ -113,8 +113,9 @@ func (l *Loop) take(f func()) {
 	l.mu.Unlock()
 }
 
-// Reset forgets the episode (the ~/reset service).
-func (l *Loop) Reset() { l.eng.Reset() }
+// Reset forgets the episode (the ~/reset service) at the next step. Like
+// the On* methods it does not wait for a step in progress.
+func (l *Loop) Reset() { l.take(func() { l.inbox.episode++ }) }
 
 // Window returns the diagnostics window; use it from the Tick goroutine.
 func (l *Loop) Window() *Window { return l.window }
