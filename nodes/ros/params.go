@@ -97,45 +97,18 @@ func (g *glue) afterSet(changes []control.NamedValue, r control.SetResult) {
 	g.poke()
 }
 
+// toROS and fromROS map every field: a value sets only the field of its
+// kind, the others stay zero, as rcl_interfaces expects.
 func toROS(v control.Value) rclmsg.ParameterValue {
-	p := rclmsg.ParameterValue{Type: uint8(v.Kind)}
-	switch v.Kind {
-	case control.KindBool:
-		p.BoolValue = v.Bool
-	case control.KindInt:
-		p.IntegerValue = v.Int
-	case control.KindDouble:
-		p.DoubleValue = v.Double
-	case control.KindString:
-		p.StringValue = v.String
-	case control.KindIntArray:
-		p.IntegerArrayValue = v.Ints
-	case control.KindDoubleArray:
-		p.DoubleArrayValue = v.Doubles
-	}
-	return p
+	return rclmsg.ParameterValue{Type: uint8(v.Kind), BoolValue: v.Bool, IntegerValue: v.Int, DoubleValue: v.Double,
+		StringValue: v.String, IntegerArrayValue: v.Ints, DoubleArrayValue: v.Doubles}
 }
 
-// fromROS converts a request value; kinds the node has no parameter of
-// (byte, bool and string arrays) keep their kind and are refused by the
-// kind check with a reason.
+// fromROS keeps kinds the node has no parameter of (byte, bool and string
+// arrays); the kind check refuses them with a reason.
 func fromROS(p rclmsg.ParameterValue) control.Value {
-	v := control.Value{Kind: control.Kind(p.Type)}
-	switch v.Kind {
-	case control.KindBool:
-		v.Bool = p.BoolValue
-	case control.KindInt:
-		v.Int = p.IntegerValue
-	case control.KindDouble:
-		v.Double = p.DoubleValue
-	case control.KindString:
-		v.String = p.StringValue
-	case control.KindIntArray:
-		v.Ints = p.IntegerArrayValue
-	case control.KindDoubleArray:
-		v.Doubles = p.DoubleArrayValue
-	}
-	return v
+	return control.Value{Kind: control.Kind(p.Type), Bool: p.BoolValue, Int: p.IntegerValue, Double: p.DoubleValue,
+		String: p.StringValue, Ints: p.IntegerArrayValue, Doubles: p.DoubleArrayValue}
 }
 
 func fromROSParams(ps []rclmsg.Parameter) []control.NamedValue {
