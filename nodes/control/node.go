@@ -1,6 +1,7 @@
 package control
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -66,18 +67,7 @@ func reasonFor(changes map[string]Value, err error) error {
 	if len(names) == 1 {
 		return &ParamError{Name: names[0], Value: changes[names[0]], Reason: err.Error()}
 	}
-	return &ParamError{Name: joinNames(names), Value: Value{}, Reason: err.Error()}
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return &ParamError{Name: strings.Join(names, ", "), Value: Value{}, Reason: err.Error()}
 }
 
 func (n *Node) applyLimits(p Params) {
