@@ -39,8 +39,8 @@ import (
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
-	"github.com/deervla/deer_vla/policy/ort"
 	"github.com/deervla/deer_vla/sim"
 )
 
@@ -60,7 +60,7 @@ func main() {
 
 	library := *lib
 	if library == "" {
-		library = defaultLibrary()
+		library = simloop.DefaultLibrary()
 	}
 	if *calibrate != "" {
 		n, err := writeCalibration(*model, library, *threads, *calibrate)
@@ -82,14 +82,6 @@ func main() {
 	if err := b.run(os.Stdout, fracs, *match); err != nil {
 		log.Fatalf("deer_vla_bench: %v", err)
 	}
-}
-
-func defaultLibrary() string {
-	if p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH"); p != "" {
-		return p
-	}
-	arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-	return filepath.Join("third_party", "onnxruntime", "1.24.3", "linux-"+arch, "libonnxruntime.so.1")
 }
 
 func parseTasks(s string) ([]sim.TaskKind, error) {
@@ -124,29 +116,10 @@ func parseFloats(s string) ([]float64, error) {
 	return out, nil
 }
 
-// openEngine loads the model with settings s and, when present, its calibration.
-func openEngine(dir, library string, threads int, s policy.Settings, withCal bool) (*policy.Engine, error) {
-	m, err := policy.LoadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	var cal *policy.Calibration
-	if withCal {
-		if cal, err = policy.ReadCalibration(filepath.Join(dir, policy.CalibrationFile)); err != nil {
-			return nil, err
-		}
-	}
-	be, err := ort.Open(m, ort.Config{Library: library, IntraOpThreads: threads})
-	if err != nil {
-		return nil, err
-	}
-	return policy.New(policy.Config{Manifest: m, Backend: be, Calibration: cal, Settings: s})
-}
-
 // writeCalibration replays a demonstration bag through the engine at full
 // depth and records every exit's distance at every step.
 func writeCalibration(dir, library string, threads int, bagPath string) (int, error) {
-	e, err := openEngine(dir, library, threads, policy.Settings{}, false)
+	e, err := simloop.OpenEngine(dir, library, threads, policy.Settings{}, false)
 	if err != nil {
 		return 0, err
 	}
@@ -259,7 +232,7 @@ func (r *result) avg() float64 { return r.gflops / float64(r.steps) }
 
 // evaluate runs every evaluation episode with one engine configuration.
 func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result, error) {
-	e, err := openEngine(b.model, b.library, b.threads, s, withCal)
+	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, withCal)
 	if err != nil {
 		return nil, err
 	}
@@ -275,11 +248,7 @@ func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result,
 			obs := env.Reset(seed, kind)
 			e.Reset()
 			for {
-				r, err := e.Step(&policy.Observation{
-					Static:      &policy.Image{Width: obs.StaticW, Height: obs.StaticH, Encoding: "rgb8", Data: obs.Static},
-					Gripper:     &policy.Image{Width: obs.GripperW, Height: obs.GripperH, Encoding: "rgb8", Data: obs.Gripper},
-					Instruction: obs.Instruction,
-				})
+				r, err := e.Step(simloop.Observation(&obs))
 				if err != nil {
 					return nil, fmt.Errorf("%s: %s seed %d: %w", name, kind, seed, err)
 				}
@@ -288,7 +257,7 @@ func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result,
 				res.peak = math.Max(res.peak, r.GFLOPs)
 				res.exitCounts[r.Exit-1]++
 				var info sim.StepInfo
-				obs, info = env.Step(sim.Action{Pose: r.Action.Pose, Gripper: r.Action.Gripper})
+				obs, info = env.Step(simloop.Action(r.Action))
 				if info.Done {
 					res.n[ti]++
 					if info.Success {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
 )
@@ -19,7 +20,7 @@ func TestQuickBench(t *testing.T) {
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	lib := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
 	if lib == "" {
-		lib = filepath.Join(root, defaultLibrary())
+		lib = filepath.Join(root, simloop.DefaultLibrary())
 	}
 	if _, err := os.Stat(lib); err != nil {
 		t.Fatalf("ONNX Runtime not found (%v): run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH", err)

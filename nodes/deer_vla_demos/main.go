@@ -22,6 +22,13 @@
 //	/sim_state      std_msgs/msg/String, JSON (see simState), log time =
 //	                the step's stamp
 //
+// With -policy, a trained model (the Go engine at full depth) drives the
+// sim instead of the expert, and every step records the expert's action
+// for the state the model reached: on-policy labels for DAgger-style
+// training, which teach the policy to recover from its own mistakes. With
+// -beta, each step executes the expert's action instead, with that
+// probability (seeded by the episode seed).
+//
 // The output is deterministic: the same flags give a byte-identical bag.
 //
 //	go run ./nodes/deer_vla_demos -out test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
@@ -32,11 +39,14 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math/rand/v2"
 	"os"
 	"strings"
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/internal/simloop"
+	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
 )
 
@@ -64,19 +74,35 @@ func main() {
 	rate := flag.Float64("rate", 10, "control rate in Hz: the stamp step")
 	onlySuccess := flag.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
 	withState := flag.Bool("state", false, "also record the true sim state of every step on "+TopicState)
+	policyDir := flag.String("policy", "", "model folder: the model drives the sim, the expert labels every step")
+	beta := flag.Float64("beta", 0, "with -policy: probability of executing the expert's action at a step")
+	lib := flag.String("lib", "", "with -policy: libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
 	flag.Parse()
 
 	kinds, err := parseTasks(*tasks)
 	if err != nil {
 		log.Fatalf("deer_vla_demos: %v", err)
 	}
-	if *episodes < 1 || *rate <= 0 {
-		log.Fatalf("deer_vla_demos: -episodes must be >= 1 and -rate > 0")
+	if *episodes < 1 || *rate <= 0 || *beta < 0 || *beta > 1 {
+		log.Fatalf("deer_vla_demos: -episodes must be >= 1, -rate > 0 and -beta in [0, 1]")
 	}
-	st, err := record(*out, options{
+	o := options{
 		Episodes: *episodes, Seed: *seed, Tasks: kinds, Noise: *noise,
-		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState,
-	})
+		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState, Beta: *beta,
+	}
+	if *policyDir != "" {
+		library := *lib
+		if library == "" {
+			library = simloop.DefaultLibrary()
+		}
+		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, false)
+		if err != nil {
+			log.Fatalf("deer_vla_demos: -policy: %v", err)
+		}
+		defer e.Close()
+		o.Policy = e
+	}
+	st, err := record(*out, o)
 	if err != nil {
 		log.Fatalf("deer_vla_demos: %v", err)
 	}
@@ -92,6 +118,10 @@ type options struct {
 	PeriodNanos int64
 	OnlySuccess bool
 	State       bool
+	// Policy, when set, drives the sim; the expert only labels. Beta is
+	// the probability of executing the expert's action at a step instead.
+	Policy *policy.Engine
+	Beta   float64
 }
 
 type stats struct {
@@ -199,9 +229,22 @@ func record(dir string, o options) (stats, error) {
 		obs := env.Reset(seed, kind)
 		instr := obs.Instruction
 		steps = steps[:0]
+		if o.Policy != nil {
+			o.Policy.Reset()
+		}
+		mix := rand.New(rand.NewPCG(seed, 0x6461676772))
 		var info sim.StepInfo
 		for !info.Done {
 			a := env.Expert()
+			do := a
+			if o.Policy != nil && mix.Float64() >= o.Beta {
+				r, err := o.Policy.Step(simloop.Observation(&obs))
+				if err != nil {
+					w.Close()
+					return st, fmt.Errorf("episode seed %d: %w", seed, err)
+				}
+				do = simloop.Action(r.Action)
+			}
 			sp := step{
 				static:  append([]byte(nil), obs.Static...),
 				gripper: append([]byte(nil), obs.Gripper...),
@@ -212,7 +255,7 @@ func record(dir string, o options) (stats, error) {
 				sp.state = stateJSON(&s)
 			}
 			steps = append(steps, sp)
-			obs, info = env.Step(a)
+			obs, info = env.Step(do)
 		}
 		st.Episodes++
 		if info.Success {

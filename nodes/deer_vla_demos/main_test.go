@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/internal/simloop"
+	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
 )
 
@@ -123,5 +126,105 @@ func TestRecordState(t *testing.T) {
 	}
 	if n != st.Steps {
 		t.Fatalf("%d states for %d steps", n, st.Steps)
+	}
+}
+
+// TestRecordPolicy drives the sim with the shipped model: every recorded
+// action must be the expert's label for the state the model reached, and
+// the trajectory must be the model's own (re-simulated here step by step).
+// With Beta 1 the expert always acts, so the bag equals a plain recording.
+func TestRecordPolicy(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	lib := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
+	if lib == "" {
+		lib = filepath.Join(root, simloop.DefaultLibrary())
+	}
+	model := filepath.Join(root, "models", "deer_tiny")
+	open := func() *policy.Engine {
+		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, false)
+		if err != nil {
+			t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	o := options{Episodes: 2, Seed: 11, Tasks: []sim.TaskKind{sim.TaskPick}, PeriodNanos: 1e8, Policy: open()}
+	dir := filepath.Join(t.TempDir(), "onpolicy")
+	st, err := record(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBag(t, dir, st)
+	actions := readActions(t, dir)
+	if len(actions) != st.Steps {
+		t.Fatalf("%d actions for %d steps", len(actions), st.Steps)
+	}
+
+	env, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := open()
+	k, differs := 0, false
+	for ep := range o.Episodes {
+		obs := env.Reset(o.Seed+uint64(ep), sim.TaskPick)
+		e.Reset()
+		for info := (sim.StepInfo{}); !info.Done; k++ {
+			label := env.Expert()
+			if actions[k].PoseDelta != label.Pose || actions[k].Gripper != label.Gripper {
+				t.Fatalf("step %d: recorded %v %v, expert label %v", k, actions[k].PoseDelta, actions[k].Gripper, label)
+			}
+			r, err := e.Step(simloop.Observation(&obs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			differs = differs || simloop.Action(r.Action) != label
+			obs, info = env.Step(simloop.Action(r.Action))
+		}
+	}
+	if k != st.Steps || !differs {
+		t.Fatalf("re-simulated %d of %d steps; model ever differed from the expert: %v", k, st.Steps, differs)
+	}
+
+	// Beta 1: the expert acts at every step, as without a policy.
+	var files [2][]byte
+	for i, p := range []*policy.Engine{nil, open()} {
+		o := options{Episodes: 1, Seed: 11, Tasks: []sim.TaskKind{sim.TaskReach}, PeriodNanos: 1e8, Policy: p, Beta: 1}
+		d := filepath.Join(t.TempDir(), "beta1")
+		if _, err := record(d, o); err != nil {
+			t.Fatal(err)
+		}
+		if files[i], err = os.ReadFile(filepath.Join(d, "beta1_0.mcap")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		t.Fatal("with -beta 1 the recording differs from the expert's")
+	}
+}
+
+// readActions returns the bag's expert actions in order.
+func readActions(t *testing.T, dir string) []msgs.Action {
+	r, err := bag.Open(dir, bag.WithTopics(TopicAction))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []msgs.Action
+	var m bag.Message
+	for {
+		err := r.Next(&m)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a msgs.Action
+		if err := a.UnmarshalCDR(m.Data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, a)
 	}
 }
