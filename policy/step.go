@@ -150,7 +150,7 @@ func (e *Engine) runExits(n int, pl *Plan, r *StepResult) (int, error) {
 		if err := e.evalHead(e.t.features[i-1], &e.cand[i], r); err != nil {
 			return 0, &StepError{fmt.Sprintf("exit %d", i), err}
 		}
-		d := pl.Metric.Distance(&e.cand[i].pose, &e.cand[i-1].pose)
+		d := pl.Metric.Distance(&e.cand[i].pose, &e.cand[i-1].pose, e.cand[i].gripper, e.cand[i-1].gripper)
 		r.Distances[i-1] = d
 		r.NumDistances = i
 		if d <= pl.ExitThresholds[i-1] || i == n {

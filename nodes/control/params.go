@@ -73,7 +73,7 @@ var Descriptors = []Descriptor{
 		Description: "explicit per-exit thresholds, overriding budget.avg_gflops (empty: use the budget)",
 		Constraints: "empty, or one finite value per exit of the model; negative means never exit there"},
 	{Name: ParamMetric, Kind: KindString, Default: String("rms"),
-		Description: "distance between successive exits' actions, over the 6 pose values", Constraints: "one of rms, l2, max, cosine"},
+		Description: "distance between successive exits' actions, over the 6 pose values (rms_gripper: and the gripper command)", Constraints: "one of " + policy.MetricNames},
 	{Name: ParamHoldSteps, Kind: KindInt, Default: Int(0), Range: &Range{0, policy.MaxHoldSteps, 1},
 		Description: "reuse a decided exit for this many following steps"},
 	{Name: ParamAverageLastTwo, Kind: KindBool, Default: Bool(false),
@@ -197,7 +197,7 @@ func check(name string, v Value, startup bool) (Value, error) {
 	switch name {
 	case ParamMetric:
 		if _, err := policy.ParseMetric(v.String); err != nil {
-			return v, &ParamError{name, v, "want one of rms, l2, max, cosine"}
+			return v, &ParamError{name, v, "want one of " + policy.MetricNames}
 		}
 	case ParamProvider:
 		if !slices.Contains([]string{"cpu", "cuda", "tensorrt"}, v.String) {

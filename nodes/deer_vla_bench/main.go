@@ -56,18 +56,28 @@ func main() {
 	threads := flag.Int("threads", 1, "ONNX Runtime intra-op threads")
 	parallel := flag.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
 	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
+	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile)
+	metricName := flag.String("metric", "rms", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
 	flag.Parse()
+	metric, err := policy.ParseMetric(*metricName)
+	if err != nil {
+		log.Fatalf("deer_vla_bench: -metric: %v", err)
+	}
 
 	library := *lib
 	if library == "" {
 		library = simloop.DefaultLibrary()
 	}
+	calibration := *calPath
+	if calibration == "" {
+		calibration = filepath.Join(*model, policy.CalibrationFile)
+	}
 	if *calibrate != "" {
-		n, err := writeCalibration(*model, library, *threads, *calibrate)
+		n, err := writeCalibration(*model, library, *threads, *calibrate, metric, calibration)
 		if err != nil {
 			log.Fatalf("deer_vla_bench: %v", err)
 		}
-		fmt.Printf("wrote %s: %d steps\n", filepath.Join(*model, policy.CalibrationFile), n)
+		fmt.Printf("wrote %s: %d steps\n", calibration, n)
 		return
 	}
 	kinds, err := parseTasks(*tasks)
@@ -78,7 +88,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("deer_vla_bench: -budgets: %v", err)
 	}
-	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick}
+	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, metric: metric, calibration: calibration}
 	if err := b.run(os.Stdout, fracs, *match); err != nil {
 		log.Fatalf("deer_vla_bench: %v", err)
 	}
@@ -118,8 +128,8 @@ func parseFloats(s string) ([]float64, error) {
 
 // writeCalibration replays a demonstration bag through the engine at full
 // depth and records every exit's distance at every step.
-func writeCalibration(dir, library string, threads int, bagPath string) (int, error) {
-	e, err := simloop.OpenEngine(dir, library, threads, policy.Settings{}, false)
+func writeCalibration(dir, library string, threads int, bagPath string, metric policy.Metric, out string) (int, error) {
+	e, err := simloop.OpenEngine(dir, library, threads, policy.Settings{Metric: metric}, "")
 	if err != nil {
 		return 0, err
 	}
@@ -129,7 +139,7 @@ func writeCalibration(dir, library string, threads int, bagPath string) (int, er
 		return 0, err
 	}
 	defer r.Close()
-	cal := &policy.Calibration{Model: e.Manifest().Name, Metric: policy.MetricRMS}
+	cal := &policy.Calibration{Model: e.Manifest().Name, Metric: metric}
 	var (
 		msg              bag.Message
 		static, gripper  msgs.Image
@@ -184,7 +194,7 @@ func writeCalibration(dir, library string, threads int, bagPath string) (int, er
 	if cal.Steps() == 0 {
 		return 0, errors.New("no steps in " + bagPath)
 	}
-	return cal.Steps(), policy.WriteCalibration(filepath.Join(dir, policy.CalibrationFile), cal)
+	return cal.Steps(), policy.WriteCalibration(out, cal)
 }
 
 func toImage(m *msgs.Image) *policy.Image {
@@ -203,6 +213,8 @@ type bench struct {
 	seed           uint64
 	tasks          []sim.TaskKind
 	quick          bool
+	metric         policy.Metric // of the DeeR rows; it must match the calibration's
+	calibration    string        // the DeeR rows' calibration file
 }
 
 // result is one configuration's closed-loop outcome.
@@ -232,7 +244,11 @@ func (r *result) avg() float64 { return r.gflops / float64(r.steps) }
 
 // evaluate runs every evaluation episode with one engine configuration.
 func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result, error) {
-	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, withCal)
+	cal := ""
+	if withCal {
+		cal = b.calibration
+	}
+	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, cal)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +293,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 		return err
 	}
 	full := m.Exits[len(m.Exits)-1].GFLOPs
-	_, calErr := os.Stat(filepath.Join(b.model, policy.CalibrationFile))
+	_, calErr := os.Stat(b.calibration)
 	fmt.Fprintf(w, "model %s: %d exits, full depth %.4g decoder GFLOPs per action; %d episodes per family from seed %d\n\n",
 		m.Name, len(m.Exits), full, b.episodes, b.seed)
 
@@ -298,11 +314,11 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	if b.quick {
 		fmt.Fprintf(w, "-quick: full depth and exit 1 only\n")
 	} else if calErr != nil {
-		fmt.Fprintf(w, "no %s in %s: DeeR rows skipped (run with -calibrate BAG)\n", policy.CalibrationFile, b.model)
+		fmt.Fprintf(w, "no %s: DeeR rows skipped (run with -calibrate BAG)\n", b.calibration)
 	} else {
 		for _, f := range fracs {
 			configs = append(configs, config{name: fmt.Sprintf("DeeR avg %.2f", f),
-				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}}, withCal: true, deer: true})
+				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric}, withCal: true, deer: true})
 		}
 	}
 	// Configurations run concurrently, b.parallel at a time, each with its

@@ -95,7 +95,7 @@ func main() {
 		if library == "" {
 			library = simloop.DefaultLibrary()
 		}
-		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, false)
+		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, "")
 		if err != nil {
 			log.Fatalf("deer_vla_demos: -policy: %v", err)
 		}

@@ -142,7 +142,7 @@ func TestRecordPolicy(t *testing.T) {
 	}
 	model := filepath.Join(root, "models", "deer_tiny")
 	open := func() *policy.Engine {
-		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, false)
+		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, "")
 		if err != nil {
 			t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
 		}

@@ -25,16 +25,17 @@ func DefaultLibrary() string {
 	return filepath.Join("third_party", "onnxruntime", "1.24.3", "linux-"+arch, "libonnxruntime.so.1")
 }
 
-// OpenEngine loads the model in dir on the CPU with settings s and, with
-// withCal, its calibration file (needed for average budgets).
-func OpenEngine(dir, library string, threads int, s policy.Settings, withCal bool) (*policy.Engine, error) {
+// OpenEngine loads the model in dir on the CPU with settings s and, when
+// calibration is not empty, that calibration file (needed for average
+// budgets; its metric must be s's).
+func OpenEngine(dir, library string, threads int, s policy.Settings, calibration string) (*policy.Engine, error) {
 	m, err := policy.LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
 	var cal *policy.Calibration
-	if withCal {
-		if cal, err = policy.ReadCalibration(filepath.Join(dir, policy.CalibrationFile)); err != nil {
+	if calibration != "" {
+		if cal, err = policy.ReadCalibration(calibration); err != nil {
 			return nil, err
 		}
 	}
