@@ -1,20 +1,29 @@
 #!/usr/bin/python3
 """Train the tiny DeeR model on sim demonstrations and export models/deer_tiny.
 
-    /usr/bin/python3 tools/train/deer_tiny.py --train BAG --sample BAG --out models/deer_tiny
+    /usr/bin/python3 tools/train/deer_tiny.py --train BAG [BAG...] --sample BAG --out models/deer_tiny
 
 DeeR-VLA in miniature (see the shared docs/deer-method.md):
 - vision: a small conv net per camera (static 64x64 -> 8x8 patches, gripper
-  32x32 -> 4x4) + learned positions, a perceiver-like resampler (N_VIS
-  learned queries) -> visual tokens. Always runs (encoder stage).
+  32x32 -> 4x4) + learned positions, a perceiver-like resampler (N_RES
+  learned queries), spatial-softmax keypoint tokens (stems and
+  full-resolution colour detectors) and instruction-chosen keypoint tokens
+  (the mean word embedding picks a 1x1 filter over the colour features: the
+  named block's image position) -> N_VIS visual tokens. Always runs
+  (encoder stage).
 - text: word embedding + positions over the instruction (max 8 words).
 - decoder: N_LAYERS = 1 + 2 * N_EXITS Flamingo-style layers (tanh-gated
   cross-attention to the visual tokens, causal self-attention, MLP). Layer 1
   is in the encoder stage; exit i follows layers 2i and 2i+1. An exit's
   feature is its hidden state max-pooled over the real text tokens.
 - ONE shared head: LayerNorm + LSTM + two MLPs (tanh pose 6, sigmoid gripper).
-- training: per-step and per-segment random exit sampling through the shared
-  head, plus auxiliary per-exit MLP heads; loss Huber(pose) + 0.01 BCE(grip).
+- training: stage 1 pretrains vision and decoder on single frames against
+  the true sim state of -state demos (block positions by colour, effector;
+  per exit: target block minus effector, held, closed, bin minus block);
+  stage 2: per-step and per-segment random exit sampling through the shared
+  head, plus auxiliary per-exit MLP heads; loss Huber(pose) + 0.01 BCE(grip)
+  + the stage-1 state losses. A later round (DAgger, --init) continues
+  from earlier weights over expert and on-policy demonstrations.
   Episodes are cut into windows of WINDOW steps (truncated BPTT); the LSTM
   state is carried, detached, from window to window of the same episode, so
   training sees the state the engine has at run time.
@@ -48,7 +57,7 @@ SEED = 20241104
 D = 32
 HEADS = 2
 MLP_HIDDEN = 2 * D
-N_VIS = 16
+N_RES = 8              # resampler queries
 MAX_TOKENS = 8
 STATIC_HW = 64
 GRIPPER_HW = 32
@@ -56,11 +65,21 @@ N_EXITS = 6
 N_KP = 4               # visual tokens from spatial-softmax keypoints
 KP_STATIC = 16
 KP_GRIPPER = 8
+KP_PIX = 12            # full-resolution colour keypoints per camera
+KP_PIX_HIDDEN = 16
+N_LANG = 2             # instruction-chosen keypoints per camera
+N_LT = 2 * N_LANG      # one visual token per instruction-chosen keypoint
+N_LK_FEAT = 5          # per instruction-chosen keypoint: x, y, presence, four-fold orientation (2)
+N_VIS = N_RES + N_KP + N_LT
 N_LAYERS = 1 + 2 * N_EXITS
 H = 64                 # LSTM hidden
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]
 OPSET = 13
+N_EXIT_STATE = 11      # auxiliary exit targets: target - effector xyz, yaw error, held, closed,
+                       # bin - target xy, target - effector xyz within 15 cm
+N_VIS_STATE = 21 + N_EXIT_STATE  # vision: 4 colours x (present, xyz), effector xyz, closed, held + exit targets
+BIN_CENTRES = {1: (-0.75, 0.0), 2: (0.75, 0.0)}
 MASK_NEG = -1e9
 PUNCT = ".,!?;:"
 PAD, UNK = "<pad>", "<unk>"
@@ -176,12 +195,32 @@ class Encoder(nn.Module):
         self.gripper_kp = nn.Conv2d(16, KP_GRIPPER, 1)
         self.register_buffer("grid_s", coord_grid(STATIC_HW // 4), persistent=False)
         self.register_buffer("grid_g", coord_grid(GRIPPER_HW // 4), persistent=False)
-        self.kp_proj = nn.Linear(2 * (KP_STATIC + KP_GRIPPER), N_KP * D)
+        # full-resolution colour features: per-pixel 1x1 convs (a colour
+        # detector); KP_PIX fixed keypoints of their own (hand, shadow,
+        # bins) and N_LANG keypoints whose 1x1 filter the instruction
+        # chooses (the named block, the named bin): the image position of
+        # the thing the instruction is about, in one step.
+        self.static_pix = nn.Sequential(nn.Conv2d(3, KP_PIX_HIDDEN, 1), nn.ReLU())
+        self.gripper_pix = nn.Sequential(nn.Conv2d(3, KP_PIX_HIDDEN, 1), nn.ReLU())
+        self.static_pix_kp = nn.Conv2d(KP_PIX_HIDDEN, KP_PIX, 1)
+        self.gripper_pix_kp = nn.Conv2d(KP_PIX_HIDDEN, KP_PIX, 1)
+        self.static_lang = nn.Linear(D, N_LANG * (KP_PIX_HIDDEN + 1))
+        self.gripper_lang = nn.Linear(D, N_LANG * (KP_PIX_HIDDEN + 1))
+        self.register_buffer("grid_sp", coord_grid(STATIC_HW), persistent=False)
+        self.register_buffer("sobel_x", torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+                             .view(1, 1, 3, 3), persistent=False)
+        self.register_buffer("grid_gp", coord_grid(GRIPPER_HW), persistent=False)
+        n_kp_in = 2 * (KP_STATIC + KP_GRIPPER + 2 * KP_PIX) + N_LK_FEAT * N_LT
+        self.kp_proj = nn.Linear(n_kp_in, N_KP * D)
         self.kp_ln = nn.LayerNorm(D)
+        # one token per language keypoint: identity + x, y and presence
+        self.lt_id = nn.Parameter(0.5 * torch.randn(1, N_LT, D))
+        self.lt_w = nn.Parameter(0.5 * torch.randn(1, N_LT, N_LK_FEAT, D))
+        self.lt_ln = nn.LayerNorm(D)
         self.n_patches = (STATIC_HW // 8) ** 2 + (GRIPPER_HW // 8) ** 2
         self.patch_pos = nn.Parameter(0.1 * torch.randn(1, self.n_patches, D))
         self.ln_p = nn.LayerNorm(D)
-        self.queries = nn.Parameter(0.5 * torch.randn(1, N_VIS - N_KP, D))
+        self.queries = nn.Parameter(0.5 * torch.randn(1, N_RES, D))
         self.r_attn = Attention(D, HEADS)
         self.r_ln = nn.LayerNorm(D)
         self.r_fc1 = nn.Linear(D, MLP_HIDDEN)
@@ -190,25 +229,60 @@ class Encoder(nn.Module):
         self.pos_emb = nn.Parameter(0.1 * torch.randn(1, MAX_TOKENS, D))
         self.layer1 = layer1
 
-    def vision(self, static_image, gripper_image):
+    def lang_keypoints(self, feat, lang, proj, grid):
+        """feat [B, C, H, W], lang [B, D] -> [B, N_LANG, N_LK_FEAT]: for each
+        instruction-chosen 1x1 filter's heat map, the (x, y) of its spatial
+        softmax, its presence (log mean exp) and its edges' four-fold
+        orientation: the normalised sum of (gx + i gy)^4 over the heat
+        map's (Sobel) gradients, (cos 4a, sin 4a) for a square seen at angle a,
+        i.e. a block's yaw modulo a quarter turn, which keypoints cannot
+        see and grasping needs."""
+        b, c, h, w = feat.shape
+        f = proj(lang).reshape(b, N_LANG, c + 1)
+        flat = feat.reshape(b, c, h * w)
+        heat = torch.matmul(f[:, :, :c], flat) + f[:, :, c:]          # [B, N_LANG, HW]
+        att = torch.softmax(heat, dim=-1)
+        xy = torch.matmul(att, grid)                                   # [B, N_LANG, 2]
+        pres = torch.logsumexp(heat, dim=-1, keepdim=True) - math.log(h * w)
+        hm = heat.reshape(b * N_LANG, 1, h, w)
+        gx = F.conv2d(hm, self.sobel_x)                                # Sobel: far less grid
+        gy = F.conv2d(hm, self.sobel_x.transpose(2, 3))                # bias than differences
+        gx2, gy2 = gx * gx, gy * gy
+        re = (gx2 * gx2 - 6 * gx2 * gy2 + gy2 * gy2).sum((2, 3)).reshape(b, N_LANG)
+        im = (4 * gx * gy * (gx2 - gy2)).sum((2, 3)).reshape(b, N_LANG)
+        norm = ((gx2 + gy2) ** 2).sum((2, 3)).reshape(b, N_LANG) + 1e-6
+        orient = torch.stack([re / norm, im / norm], dim=-1)           # [B, N_LANG, 2]
+        return torch.cat([xy, torch.tanh(0.25 * pres), orient], dim=-1)
+
+    def vision(self, static_image, gripper_image, lang):
         xs = self.static_stem(static_image)
         xg = self.gripper_stem(gripper_image)
         s = self.static_patch(xs).flatten(2).transpose(1, 2)
         g = self.gripper_patch(xg).flatten(2).transpose(1, 2)
         p = self.ln_p(torch.cat([s, g], dim=1) + self.patch_pos)
         b = p.shape[0]
-        q = self.queries.expand(b, N_VIS - N_KP, D)
+        q = self.queries.expand(b, N_RES, D)
         q = q + self.r_attn(q, p)
         q = q + self.r_fc2(F.gelu(self.r_fc1(self.r_ln(q))))
+        ps = self.static_pix(static_image)
+        pg = self.gripper_pix(gripper_image)
+        lk = torch.cat([self.lang_keypoints(ps, lang, self.static_lang, self.grid_sp),
+                        self.lang_keypoints(pg, lang, self.gripper_lang, self.grid_gp)], dim=1)  # [B, N_LT, 3]
         kp = torch.cat([spatial_softmax(self.static_kp(xs), self.grid_s),
-                        spatial_softmax(self.gripper_kp(xg), self.grid_g)], dim=1)
+                        spatial_softmax(self.gripper_kp(xg), self.grid_g),
+                        spatial_softmax(4.0 * self.static_pix_kp(ps), self.grid_sp),
+                        spatial_softmax(4.0 * self.gripper_pix_kp(pg), self.grid_gp),
+                        lk.reshape(b, N_LK_FEAT * N_LT)], dim=1)
         k = self.kp_ln(self.kp_proj(kp).reshape(b, N_KP, D))
-        return torch.cat([q, k], dim=1)
+        lt = self.lt_ln(self.lt_id + torch.matmul(lk.unsqueeze(2), self.lt_w).squeeze(2))
+        return torch.cat([q, k, lt], dim=1)
 
     def forward(self, static_image, gripper_image, tokens, token_mask):
-        vis = self.vision(static_image, gripper_image)
-        h = self.tok_emb(tokens) + self.pos_emb
-        h1 = self.layer1(h, vis, token_mask)
+        e = self.tok_emb(tokens)
+        m = token_mask.unsqueeze(-1)
+        lang = (e * m).sum(1) / m.sum(1).clamp(min=1.0)
+        vis = self.vision(static_image, gripper_image, lang)
+        h1 = self.layer1(e + self.pos_emb, vis, token_mask)
         return vis, h1, masked_max(h1, token_mask)
 
 
@@ -260,14 +334,22 @@ class Net(nn.Module):
         self.head = Head()
         self.aux = nn.ModuleList(nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 64), nn.ReLU(),
                                                nn.Linear(64, 7)) for _ in range(N_EXITS))
+        # auxiliary true-state readouts (training only, never exported)
+        self.vis_state = nn.Sequential(nn.LayerNorm(N_VIS * D), nn.Linear(N_VIS * D, 128), nn.ReLU(),
+                                       nn.Linear(128, N_VIS_STATE))
+        self.exit_state = nn.ModuleList(nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 64), nn.ReLU(),
+                                                      nn.Linear(64, N_EXIT_STATE)) for _ in range(N_EXITS))
 
-    def features(self, st, gr, tok, mask):
-        """-> [feature_1, exit 1 .. exit N features], each [B, D]."""
+    def features(self, st, gr, tok, mask, with_vis=False):
+        """-> [feature_1, exit 1 .. exit N features], each [B, D] (and the
+        visual tokens with with_vis)."""
         vis, h, f1 = self.encoder(st, gr, tok, mask)
         feats = [f1]
         for b in self.blocks:
             h, f = b(h, vis, mask)
             feats.append(f)
+        if with_vis:
+            return feats, vis
         return feats
 
 
@@ -298,12 +380,16 @@ def conv_macs(cnn, hw):
 def encoder_macs(enc):
     n_p = enc.n_patches
     s4, g4 = STATIC_HW // 4, GRIPPER_HW // 4
+    pixels = STATIC_HW ** 2 + GRIPPER_HW ** 2
+    n_kp_in = 2 * (KP_STATIC + KP_GRIPPER + 2 * KP_PIX) + N_LK_FEAT * N_LT
     return conv_macs(enc.static_stem, STATIC_HW) + conv_macs([enc.static_patch], s4) + \
         conv_macs(enc.gripper_stem, GRIPPER_HW) + conv_macs([enc.gripper_patch], g4) + \
         conv_macs([enc.static_kp], s4) + conv_macs([enc.gripper_kp], g4) + \
         s4 * s4 * KP_STATIC * 2 + g4 * g4 * KP_GRIPPER * 2 + \
-        lin(2 * (KP_STATIC + KP_GRIPPER), N_KP * D, 1) + \
-        attention_macs(N_VIS - N_KP, n_p) + lin(D, MLP_HIDDEN, N_VIS - N_KP) * 2 + decoder_layer_macs()
+        pixels * (3 * KP_PIX_HIDDEN + KP_PIX_HIDDEN * KP_PIX + 3 * KP_PIX) + \
+        2 * lin(D, N_LANG * (KP_PIX_HIDDEN + 1), 1) + pixels * N_LANG * (KP_PIX_HIDDEN + 30) + \
+        lin(n_kp_in, N_KP * D, 1) + N_LK_FEAT * N_LT * D + \
+        attention_macs(N_RES, n_p) + lin(D, MLP_HIDDEN, N_RES) * 2 + decoder_layer_macs()
 
 
 def head_macs():
@@ -319,12 +405,58 @@ def param_bytes(module):
 
 
 # ---------------------------------------------------------------- data
+def quarter_wrap(a):
+    q = math.pi / 2
+    return (a + q / 2) % q - q / 2
+
+
+def state_targets(states):
+    """true sim states -> (vision targets [T, N_VIS_STATE], vision mask,
+    exit targets [T, N_EXIT_STATE]); positions in metres x 2."""
+    T = len(states)
+    vis = np.zeros((T, N_VIS_STATE), np.float32)
+    vmask = np.ones((T, N_VIS_STATE), np.float32)
+    ext = np.zeros((T, N_EXIT_STATE), np.float32)
+    for t, st in enumerate(states):
+        e = st["effector"]
+        for c in range(4):
+            vmask[t, 4 * c + 1:4 * c + 4] = 0
+        for b in st["blocks"]:
+            c = int(b[0]) - 1
+            vis[t, 4 * c] = 1
+            vis[t, 4 * c + 1:4 * c + 4] = [2 * b[1], 2 * b[2], 2 * b[3]]
+            vmask[t, 4 * c + 1:4 * c + 4] = 1
+        vis[t, 16:19] = [2 * e[0], 2 * e[1], 2 * e[2]]
+        vis[t, 19] = e[4]
+        vis[t, 20] = 1.0 if st["held"] >= 0 else 0.0
+        tb = st["blocks"][st["target"]]
+        ext[t, 0:3] = np.clip([2 * (tb[1] - e[0]), 2 * (tb[2] - e[1]), 2 * (tb[3] - e[2])], -2, 2)
+        ext[t, 3] = quarter_wrap(tb[4] - e[3]) / 0.8
+        ext[t, 4] = 1.0 if st["held"] == st["target"] else 0.0
+        ext[t, 5] = e[4]
+        if st["bin"] in BIN_CENTRES:
+            bx, by = BIN_CENTRES[st["bin"]]
+            ext[t, 6:8] = [2 * (bx - tb[1]), 2 * (by - tb[2])]
+        # the same vector at grasping precision: saturates beyond 15 cm
+        ext[t, 8:11] = np.clip([(tb[1] - e[0]) / 0.15, (tb[2] - e[1]) / 0.15, (tb[3] - e[2]) / 0.15], -1, 1)
+    vis[:, 21:] = ext
+    return vis, vmask, ext
+
+
 class Data:
     def __init__(self, episodes, index):
         self.eps = []
+        self.has_state = all(e.get("states") for e in episodes) and len(episodes) > 0
         for e in episodes:
             ids, mask = tokenize(e["instruction"], index)
+            if self.has_state:
+                sv, sm, se = state_targets(e["states"])
+            else:
+                n = len(e["pose"])
+                sv, sm, se = (np.zeros((n, N_VIS_STATE), np.float32), np.zeros((n, N_VIS_STATE), np.float32),
+                              np.zeros((n, N_EXIT_STATE), np.float32))
             self.eps.append({
+                "svis": torch.from_numpy(sv), "smask": torch.from_numpy(sm), "sexit": torch.from_numpy(se),
                 "static": e["static"], "gripper": e["gripper"],
                 "pose": torch.from_numpy(e["pose"]),
                 "grip": torch.from_numpy((e["grip"] > 0).astype(np.float32)),
@@ -345,6 +477,50 @@ class Data:
         return out
 
 
+def pretrain_vision(net, data, args, log):
+    """stage 1: from single random frames, the visual tokens learn the true
+    state (block positions by colour, effector) and every exit's feature the
+    instruction's target block relative to the effector: localisation and
+    colour selection are learnt far faster from these dense targets than
+    from actions."""
+    enc, head = net.encoder, net.vis_state
+    params = list(enc.parameters()) + list(head.parameters()) + list(net.blocks.parameters()) + \
+        list(net.exit_state.parameters())
+    opt = torch.optim.AdamW(params, lr=args.pretrain_lr, weight_decay=1e-4)
+    rng = np.random.RandomState(SEED)
+    sizes = np.array([e["n"] for e in data.eps])
+    cum = np.cumsum(sizes)
+    t_start = time.time()
+    bs = args.pretrain_batch
+    for it in range(args.pretrain_steps):
+        for g in opt.param_groups:
+            g["lr"] = args.pretrain_lr * 0.5 * (1 + math.cos(math.pi * it / args.pretrain_steps))
+        flat = rng.randint(0, cum[-1], bs)
+        ei = np.searchsorted(cum, flat, side="right")
+        ti = flat - (cum[ei] - sizes[ei])
+        st = np.stack([data.eps[e]["static"][t] for e, t in zip(ei, ti)])
+        gr = np.stack([data.eps[e]["gripper"][t] for e, t in zip(ei, ti)])
+        tv = torch.stack([data.eps[e]["svis"][t] for e, t in zip(ei, ti)])
+        tm = torch.stack([data.eps[e]["smask"][t] for e, t in zip(ei, ti)])
+        te = torch.stack([data.eps[e]["sexit"][t] for e, t in zip(ei, ti)])
+        tok = torch.stack([data.eps[e]["tokens"] for e in ei])
+        msk = torch.stack([data.eps[e]["mask"] for e in ei])
+        feats, vis = net.features(images_to_tensor(st), images_to_tensor(gr), tok, msk, with_vis=True)
+        lv = (((head(vis.reshape(bs, -1)) - tv) ** 2) * tm).mean()
+        le = 0.0
+        for i in range(N_EXITS):
+            le = le + ((net.exit_state[i](feats[i + 1]) - te) ** 2).mean() / N_EXITS
+        loss = lv + le
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if (it + 1) % 200 == 0:
+            log("  pretrain %d/%d state loss %.4f  %.0fs" % (it + 1, args.pretrain_steps, float(loss),
+                                                          time.time() - t_start))
+            log("    vision %.4f exits %.4f" % (float(lv), float(le)))
+
+
 def train(net, data, args, log):
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
@@ -358,7 +534,7 @@ def train(net, data, args, log):
     t_start = time.time()
     L = args.window
     for epoch in range(args.epochs):
-        sums = np.zeros(4)
+        sums = np.zeros(5)
         count = 0
         for b in data.batches(rng, args.batch):
             eps = [data.eps[i] for i in b]
@@ -381,6 +557,9 @@ def train(net, data, args, log):
                 pose = torch.zeros(B, l, 6)
                 grip = torch.zeros(B, l)
                 valid = torch.zeros(B, l)
+                svis = torch.zeros(B, l, N_VIS_STATE)
+                smask = torch.zeros(B, l, N_VIS_STATE)
+                sexit = torch.zeros(B, l, N_EXIT_STATE)
                 for k, e in enumerate(ae):
                     m = min(l, e["n"] - t0)
                     st[k, :m] = e["static"][t0:t0 + m]
@@ -388,11 +567,15 @@ def train(net, data, args, log):
                     pose[k, :m] = e["pose"][t0:t0 + m]
                     grip[k, :m] = e["grip"][t0:t0 + m]
                     valid[k, :m] = 1
+                    svis[k, :m] = e["svis"][t0:t0 + m]
+                    smask[k, :m] = e["smask"][t0:t0 + m]
+                    sexit[k, :m] = e["sexit"][t0:t0 + m]
                 tok = torch.stack([e["tokens"] for e in ae]).repeat_interleave(l, 0)
                 msk = torch.stack([e["mask"] for e in ae]).repeat_interleave(l, 0)
                 feats = net.features(images_to_tensor(st.reshape(B * l, STATIC_HW, STATIC_HW, 3)),
                                      images_to_tensor(gr.reshape(B * l, GRIPPER_HW, GRIPPER_HW, 3)),
-                                     tok, msk)
+                                     tok, msk, with_vis=True)
+                feats, vis = feats
                 F_all = torch.stack(feats[1:])                     # [E, B*l, D]
                 F_all = F_all.view(N_EXITS, B, l, D)
                 idx = torch.tensor(act)
@@ -423,10 +606,21 @@ def train(net, data, args, log):
                     lpa, lga = act_loss(torch.tanh(o[..., :6]), o[..., 6:], valid, pose, grip.unsqueeze(-1))
                     aux = aux + (lpa + args.grip_w * lga) / N_EXITS
                 loss = lp1 + args.grip_w * lg1 + lp2 + args.grip_w * lg2 + args.aux_w * aux
+                ls = torch.zeros(())
+                if data.has_state and args.state_w > 0:
+                    vflat = valid.reshape(B * l)
+                    pv = net.vis_state(vis.reshape(B * l, N_VIS * D))
+                    lv = (((pv - svis.reshape(B * l, -1)) ** 2) * smask.reshape(B * l, -1)).mean(-1)
+                    ls = (lv * vflat).sum() / n_valid
+                    for i in range(N_EXITS):
+                        pe = net.exit_state[i](F_all[i])               # [B, l, 8]
+                        le = ((pe - sexit) ** 2).mean(-1)
+                        ls = ls + (le * valid).sum() / n_valid / N_EXITS
+                    loss = loss + args.state_w * ls
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 opt.step()
-                sums += np.array([float(lp1), float(lg1), float(lp2), float(aux)])
+                sums += np.array([float(lp1), float(lg1), float(lp2), float(aux), float(ls)])
                 count += 1
                 if it % 100 == 0:
                     log("  it %d/%d loss %.4f pose %.4f  %.0fs" % (it, total, float(loss), float(lp1), time.time() - t_start))
@@ -436,8 +630,8 @@ def train(net, data, args, log):
                 c_new[:, idx] = s_out[1].detach()
                 state = (h_new, c_new)
         sums /= max(count, 1)
-        log("epoch %d/%d  pose(step) %.4f grip(step) %.4f pose(seg) %.4f aux %.4f  lr %.2e  %.0fs"
-            % (epoch + 1, args.epochs, sums[0], sums[1], sums[2], sums[3], lr, time.time() - t_start))
+        log("epoch %d/%d  pose(step) %.4f grip(step) %.4f pose(seg) %.4f aux %.4f state %.4f  lr %.2e  %.0fs"
+            % (epoch + 1, args.epochs, sums[0], sums[1], sums[2], sums[3], sums[4], lr, time.time() - t_start))
 
 
 @torch.no_grad()
@@ -446,12 +640,19 @@ def evaluate(net, data, log, max_eps=40):
     state committed from the same exit."""
     err = np.zeros(N_EXITS + 1)
     gacc = np.zeros(N_EXITS + 1)
+    serr = np.zeros(N_EXITS + 1)
     n = 0
     for e in data.eps[:max_eps]:
         T = e["n"]
         tok = e["tokens"].unsqueeze(0).repeat(T, 1)
         msk = e["mask"].unsqueeze(0).repeat(T, 1)
-        feats = net.features(images_to_tensor(e["static"]), images_to_tensor(e["gripper"]), tok, msk)
+        feats, vis = net.features(images_to_tensor(e["static"]), images_to_tensor(e["gripper"]), tok, msk,
+                                  with_vis=True)
+        if data.has_state:
+            pv = net.vis_state(vis.reshape(T, -1))
+            serr[0] += float((((pv - e["svis"]) ** 2) * e["smask"]).mean(-1).sum())
+            for i in range(N_EXITS):
+                serr[i + 1] += float(((net.exit_state[i](feats[i + 1])[:, :3] - e["sexit"][:, :3]) ** 2).mean(-1).sum())
         for i, f in enumerate(feats):
             p, g, _ = net.head.seq(f.unsqueeze(1), (torch.zeros(1, 1, H), torch.zeros(1, 1, H)))
             err[i] += float(((p[:, 0] - e["pose"]) ** 2).mean(-1).sum())
@@ -460,6 +661,9 @@ def evaluate(net, data, log, max_eps=40):
     log("held-out teacher-forced pose RMS per exit (ref, 1..%d): %s" % (
         N_EXITS, " ".join("%.4f" % math.sqrt(x / n) for x in err)))
     log("held-out gripper accuracy per exit: %s" % " ".join("%.3f" % (x / n) for x in gacc))
+    if data.has_state:
+        log("held-out state RMS (vision tokens; exits 1..%d target-effector, metres): %s" % (
+            N_EXITS, " ".join("%.3f" % (math.sqrt(x / n) / 2) for x in serr)))
 
 
 # ---------------------------------------------------------------- export
@@ -654,7 +858,7 @@ def write_parity(net, vocab, sample_bag, out, n_episodes, log):
 # ---------------------------------------------------------------- main
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train", required=True, help="demonstration bag for training")
+    ap.add_argument("--train", required=True, nargs="+", help="demonstration bags for training")
     ap.add_argument("--val", help="held-out demonstration bag (teacher-forced report)")
     ap.add_argument("--sample", required=True, help="sample bag for the parity goldens")
     ap.add_argument("--out", required=True)
@@ -666,9 +870,15 @@ def main():
     ap.add_argument("--huber", type=float, default=0.2)
     ap.add_argument("--grip-w", type=float, default=0.01)
     ap.add_argument("--aux-w", type=float, default=0.5)
+    ap.add_argument("--state-w", type=float, default=2.0, help="weight of the true-state auxiliary loss")
+    ap.add_argument("--pretrain-steps", type=int, default=800, help="vision pretraining steps on the true state")
+    ap.add_argument("--pretrain-batch", type=int, default=64)
+    ap.add_argument("--pretrain-lr", type=float, default=2e-3)
+    ap.add_argument("--max-episodes", type=int, default=0, help="use only the first N episodes of each training bag")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parity-episodes", type=int, default=2)
     ap.add_argument("--checkpoint", help="save/load the trained weights here")
+    ap.add_argument("--init", help="start from these weights (a --checkpoint of an earlier round)")
     ap.add_argument("--skip-train", action="store_true", help="load --checkpoint instead of training")
     args = ap.parse_args()
 
@@ -685,7 +895,12 @@ def main():
         log_lines.append(s)
 
     t0 = time.time()
-    episodes = mcap_cdr.load_episodes(args.train)
+    episodes = []
+    for path in args.train:
+        eps = mcap_cdr.load_episodes(path)
+        if args.max_episodes:
+            eps = eps[:args.max_episodes]
+        episodes += eps
     vocab = build_vocab(e["instruction"] for e in episodes)
     index = {w: i for i, w in enumerate(vocab)}
     data = Data(episodes, index)
@@ -698,6 +913,12 @@ def main():
         net.load_state_dict(torch.load(args.checkpoint))
     else:
         net.train()
+        if args.init:
+            # a later round (DAgger): continue from the earlier weights
+            net.load_state_dict(torch.load(args.init))
+            log("initialised from %s" % args.init)
+        elif data.has_state and args.pretrain_steps > 0:
+            pretrain_vision(net, data, args, log)
         train(net, data, args, log)
         if args.checkpoint:
             torch.save(net.state_dict(), args.checkpoint)

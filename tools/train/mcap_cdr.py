@@ -6,6 +6,7 @@ hold (sensor_msgs/Image, std_msgs/String, deer_vla_msgs/Action).
 Only the standard library and numpy. MCAP spec: https://mcap.dev/spec.
 """
 
+import json
 import os
 import struct
 
@@ -180,7 +181,8 @@ def decode_action(data):
 def load_episodes(path):
     """Demonstration episodes of a deer_vla_demos bag: a list of dicts with
     instruction, static uint8 [T,64,64,3], gripper uint8 [T,32,32,3],
-    pose float32 [T,6], gripper float32 [T] (+1 open, -1 close). Every
+    pose float32 [T,6], gripper float32 [T] (+1 open, -1 close), states (the
+    /sim_state dicts of a -state bag, else None). Every
     /instruction message starts an episode; images and actions pair by stamp."""
     episodes = []
     cur = None
@@ -190,7 +192,7 @@ def load_episodes(path):
             return
         stamps = sorted(cur["steps"])
         rows = [cur["steps"][s] for s in stamps]
-        if any(len(r) != 3 for r in rows):
+        if any(not all(k in r for k in ("static", "gripper", "action")) for r in rows):
             raise MCAPError("step without all of static, gripper and action in episode %r"
                             % cur["instruction"])
         episodes.append({
@@ -200,6 +202,8 @@ def load_episodes(path):
             "gripper": np.stack([r["gripper"] for r in rows]),
             "pose": np.array([r["action"]["pose"] for r in rows], dtype=np.float32),
             "grip": np.array([r["action"]["gripper"] for r in rows], dtype=np.float32),
+            # true sim states (dicts, see nodes/deer_vla_demos -state) or None
+            "states": [r["state"] for r in rows] if all("state" in r for r in rows) else None,
         })
 
     for f in bag_files(path):
@@ -212,6 +216,8 @@ def load_episodes(path):
             elif topic in ("/static_image", "/gripper_image"):
                 stamp, _, img = decode_image(data)
                 cur["steps"].setdefault(stamp, {})[topic[1:-6]] = img
+            elif topic == "/sim_state":
+                cur["steps"].setdefault(_t, {})["state"] = json.loads(decode_string(data))
             elif topic == "/expert_action":
                 a = decode_action(data)
                 cur["steps"].setdefault(a["stamp"], {})["action"] = a

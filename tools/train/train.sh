@@ -3,22 +3,44 @@
 # models/deer_tiny and write its calibration. About 30 minutes on 2 CPU cores.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
-#   DEER_WORK=/elsewhere EPOCHS=4 tools/train/train.sh
+#   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=2 tools/train/train.sh   # with a DAgger round
 set -eu
 cd "$(dirname "$0")/../.."
 WORK=${DEER_WORK:-/tmp/deer_train}
-EPOCHS=${EPOCHS:-6}
+EPOCHS=${EPOCHS:-4}
+DAGGER_EPOCHS=${DAGGER_EPOCHS:-0}
+THREADS=${THREADS:-1}
 mkdir -p "$WORK"
 go build -o "$WORK/deer_vla_demos" ./nodes/deer_vla_demos
 go build -o "$WORK/deer_vla_bench" ./nodes/deer_vla_bench
 demos() { rm -rf "$1"; "$WORK/deer_vla_demos" -out "$@"; }
-# Seeds: training 100000+, validation 700000+, calibration 500000+, sample
-# bag 1+; the benchmark evaluates from 900000 (deer_vla_bench -seed).
-demos "$WORK/train" -episodes 800 -seed 100000 -noise 0.1
-demos "$WORK/val" -episodes 40 -seed 700000 -noise 0
+train() {
+	/usr/bin/python3 tools/train/deer_tiny.py --val "$WORK/val" --sample test/bags/sample_demo \
+		--threads "$THREADS" --huber 1.0 --state-w 0.5 "$@"
+}
+# Seeds: training 100000+, on-policy (DAgger) 300000+, validation 700000+,
+# calibration 500000+, sample bag 1+; the benchmark evaluates from 900000
+# (deer_vla_bench -seed). The training and validation sets also record the
+# true sim state (/sim_state), the targets of the auxiliary state losses.
+demos "$WORK/train" -episodes 800 -seed 100000 -noise 0.1 -state
+demos "$WORK/val" -episodes 40 -seed 700000 -noise 0 -state
 demos "$WORK/calib" -episodes 80 -seed 500000 -noise 0.05
 demos test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
-/usr/bin/python3 tools/train/deer_tiny.py --train "$WORK/train" --val "$WORK/val" \
-	--sample test/bags/sample_demo --out models/deer_tiny --epochs "$EPOCHS" \
-	--checkpoint "$WORK/deer_tiny.pt"
+# Round 1: behaviour cloning of the expert.
+ROUND1=models/deer_tiny
+if [ "$DAGGER_EPOCHS" -gt 0 ]; then ROUND1="$WORK/round1"; fi
+train --train "$WORK/train" --out "$ROUND1" --epochs "$EPOCHS" --pretrain-steps 400 \
+	--checkpoint "$WORK/round1.pt"
+# Round 2 (DAgger, DAGGER_EPOCHS > 0): the round-1 model drives the sim (the
+# expert acts at 20% of the steps), the expert labels the states it reaches,
+# and training goes on over both sets: the policy learns to recover from its
+# own mistakes.
+if [ "$DAGGER_EPOCHS" -gt 0 ]; then
+	demos "$WORK/dagger" -episodes 400 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2
+	train --train "$WORK/train" "$WORK/dagger" --out models/deer_tiny --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
+		--init "$WORK/round1.pt" --checkpoint "$WORK/deer_tiny.pt"
+fi
+# Calibrations for the default exit metric and for rms_gripper.
 "$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib"
+"$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib" -metric rms_gripper \
+	-calibration models/deer_tiny/calibration_rms_gripper.csv
