@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -16,12 +15,8 @@ import (
 // TestQuickBench runs the benchmark's short mode: one episode per family,
 // every configuration, the shipped model and calibration.
 func TestQuickBench(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	lib := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
-	if lib == "" {
-		lib = filepath.Join(root, simloop.DefaultLibrary())
-	}
+	root := simloop.RepoRoot()
+	lib := simloop.LibraryUnder(root)
 	if _, err := os.Stat(lib); err != nil {
 		t.Fatalf("ONNX Runtime not found (%v): run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH", err)
 	}

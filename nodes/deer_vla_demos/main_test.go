@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/deervla/deer_vla/bag"
@@ -134,12 +133,8 @@ func TestRecordState(t *testing.T) {
 // the trajectory must be the model's own (re-simulated here step by step).
 // With Beta 1 the expert always acts, so the bag equals a plain recording.
 func TestRecordPolicy(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	lib := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
-	if lib == "" {
-		lib = filepath.Join(root, simloop.DefaultLibrary())
-	}
+	root := simloop.RepoRoot()
+	lib := simloop.LibraryUnder(root)
 	model := filepath.Join(root, "models", "deer_tiny")
 	open := func() *policy.Engine {
 		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, "")

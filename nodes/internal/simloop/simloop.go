@@ -17,12 +17,22 @@ import (
 // DefaultLibrary is the ONNX Runtime library that scripts/fetch_onnxruntime.sh
 // installs, relative to the repository root, unless
 // $ONNXRUNTIME_SHARED_LIBRARY_PATH names another.
-func DefaultLibrary() string {
+func DefaultLibrary() string { return LibraryUnder("") }
+
+// LibraryUnder is DefaultLibrary with the installed library's path under
+// the repository root root (tests run from their package's folder).
+func LibraryUnder(root string) string {
 	if p := os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH"); p != "" {
 		return p
 	}
 	arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-	return filepath.Join("third_party", "onnxruntime", "1.24.3", "linux-"+arch, "libonnxruntime.so.1")
+	return filepath.Join(root, "third_party", "onnxruntime", "1.24.3", "linux-"+arch, "libonnxruntime.so.1")
+}
+
+// RepoRoot is the repository root of this source file's checkout, for tests.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // OpenEngine loads the model in dir on the CPU with settings s and, when

@@ -1,6 +1,7 @@
 package simloop
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,16 @@ func TestDefaultLibraryFollowsEnvironment(t *testing.T) {
 	}
 	t.Setenv("ONNXRUNTIME_SHARED_LIBRARY_PATH", "")
 	if got := DefaultLibrary(); filepath.Base(got) != "libonnxruntime.so.1" {
+		t.Fatal(got)
+	}
+}
+
+func TestRepoRootHoldsTheModels(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(RepoRoot(), "models", "deer_tiny", "manifest.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ONNXRUNTIME_SHARED_LIBRARY_PATH", "")
+	if got := LibraryUnder("/repo"); !strings.HasPrefix(got, "/repo/third_party/onnxruntime/") {
 		t.Fatal(got)
 	}
 }
