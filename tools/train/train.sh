@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibration. About 30 minutes on 2 CPU cores.
+# models/deer_tiny and write its calibrations. About 24 minutes on 2 CPU cores
+# (a DAgger round, DAGGER_EPOCHS > 0, roughly doubles that).
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
 #   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=2 tools/train/train.sh   # with a DAgger round
