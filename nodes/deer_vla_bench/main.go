@@ -20,6 +20,12 @@
 // Benchmark (quick: -episodes 2):
 //
 //	go run ./nodes/deer_vla_bench -episodes 25
+//
+// With another exit metric, its calibration file (written by -calibrate
+// with the same -metric and -calibration):
+//
+//	go run ./nodes/deer_vla_bench -episodes 25 -metric rms_gripper \
+//	  -calibration models/deer_tiny/calibration_rms_gripper.csv
 package main
 
 import (
