@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 WORK=${DEER_WORK:-/tmp/deer_train}
 EPOCHS=${EPOCHS:-4}
-DAGGER_EPOCHS=${DAGGER_EPOCHS:-0}
+DAGGER_EPOCHS=${DAGGER_EPOCHS:-2}
 THREADS=${THREADS:-1}
 mkdir -p "$WORK"
 go build -o "$WORK/deer_vla_demos" ./nodes/deer_vla_demos
