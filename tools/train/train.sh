@@ -1,10 +1,10 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. About 24 minutes on 2 CPU cores
-# (a DAgger round, DAGGER_EPOCHS > 0, roughly doubles that).
+# models/deer_tiny and write its calibrations. About 45 minutes on 2 CPU cores:
+# round 1 about 24, the DAgger round (DAGGER_EPOCHS=0 skips it) about 20.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
-#   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=2 tools/train/train.sh   # with a DAgger round
+#   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger round
 set -eu
 cd "$(dirname "$0")/../.."
 WORK=${DEER_WORK:-/tmp/deer_train}
