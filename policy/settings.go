@@ -82,7 +82,7 @@ func (p *planner) plan(s Settings) (*Plan, error) {
 	if s.Metric == 0 {
 		s.Metric = MetricRMS
 	}
-	if s.Metric < MetricRMS || s.Metric > MetricRMSGripper {
+	if s.Metric < MetricRMS || int(s.Metric) >= len(metricNames) {
 		return nil, fmt.Errorf("policy: unknown metric %d", int(s.Metric))
 	}
 	if s.HoldSteps < 0 || s.HoldSteps > MaxHoldSteps {

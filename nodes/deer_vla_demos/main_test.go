@@ -41,22 +41,9 @@ func TestRecordDeterministicAndReadable(t *testing.T) {
 // checkBag reads the bag back: an instruction first in every episode, and
 // per step both images and the action with the step's stamp as log time.
 func checkBag(t *testing.T, dir string, st stats) {
-	r, err := bag.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	counts := map[string]int{}
-	var m bag.Message
 	last := ""
-	for {
-		err := r.Next(&m)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachMessage(t, dir, nil, func(m *bag.Message) {
 		counts[m.Topic]++
 		switch m.Topic {
 		case TopicStatic, TopicGripper:
@@ -81,7 +68,7 @@ func checkBag(t *testing.T, dir string, st stats) {
 			}
 		}
 		last = m.Topic
-	}
+	})
 	if counts[TopicInstruction] != st.Episodes || counts[TopicStatic] != st.Steps ||
 		counts[TopicGripper] != st.Steps || counts[TopicAction] != st.Steps {
 		t.Fatalf("counts %v for %+v", counts, st)
@@ -95,21 +82,8 @@ func TestRecordState(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBag(t, dir, st)
-	r, err := bag.Open(dir, bag.WithTopics(TopicState))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var m bag.Message
 	n := 0
-	for {
-		err := r.Next(&m)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachMessage(t, dir, []string{TopicState}, func(m *bag.Message) {
 		var s msgs.String
 		if err := s.UnmarshalCDR(m.Data); err != nil {
 			t.Fatal(err)
@@ -122,7 +96,7 @@ func TestRecordState(t *testing.T) {
 			t.Fatalf("state %s", s.Data)
 		}
 		n++
-	}
+	})
 	if n != st.Steps {
 		t.Fatalf("%d states for %d steps", n, st.Steps)
 	}
@@ -201,25 +175,39 @@ func TestRecordPolicy(t *testing.T) {
 
 // readActions returns the bag's expert actions in order.
 func readActions(t *testing.T, dir string) []msgs.Action {
-	r, err := bag.Open(dir, bag.WithTopics(TopicAction))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	var out []msgs.Action
-	var m bag.Message
-	for {
-		err := r.Next(&m)
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachMessage(t, dir, []string{TopicAction}, func(m *bag.Message) {
 		var a msgs.Action
 		if err := a.UnmarshalCDR(m.Data); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, a)
+	})
+	return out
+}
+
+// eachMessage calls fn with every message of the bag in dir, in order,
+// only those of topics when it is not empty.
+func eachMessage(t *testing.T, dir string, topics []string, fn func(m *bag.Message)) {
+	t.Helper()
+	var opts []bag.Option
+	if len(topics) > 0 {
+		opts = append(opts, bag.WithTopics(topics...))
+	}
+	r, err := bag.Open(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var m bag.Message
+	for {
+		err := r.Next(&m)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(&m)
 	}
 }
