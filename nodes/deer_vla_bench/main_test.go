@@ -24,22 +24,44 @@ func TestQuickBench(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(model, policy.CalibrationFile)); err != nil {
 		t.Fatal(err)
 	}
-	// Both shipped calibrations: the default metric's and rms_gripper's.
-	for _, c := range []struct {
+	// Every shipped calibration; the exits-alone rows only with the first
+	// (alone false leaves them out).
+	for i, c := range []struct {
 		metric policy.Metric
 		file   string
-	}{{policy.MetricRMS, policy.CalibrationFile}, {policy.MetricRMSGripper, "calibration_rms_gripper.csv"}} {
+	}{{policy.MetricRMS, policy.CalibrationFile}, {policy.MetricRMSGripper, "calibration_rms_gripper.csv"},
+		{policy.MetricCosine, "calibration_cosine.csv"}} {
+		alone := i == 0
 		b := &bench{model: model, library: lib, threads: 1, episodes: 1, seed: 900000, tasks: sim.AllTasks[:],
-			metric: c.metric, calibration: filepath.Join(model, c.file)}
+			alone: alone, metric: c.metric, calibration: filepath.Join(model, c.file)}
 		var out bytes.Buffer
 		if err := b.run(&out, []float64{0.3}, 2); err != nil {
 			t.Fatalf("%s: %v", c.metric, err)
 		}
-		for _, want := range []string{"full depth", "exit 1 only", "DeeR avg 0.30", "overall %"} {
+		for _, want := range []string{"full depth", "DeeR avg 0.30", "overall %"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s: table lacks %q:\n%s", c.metric, want, out.String())
 			}
 		}
+		if got := strings.Contains(out.String(), "exit 1 only"); got != alone {
+			t.Errorf("%s: alone %v, table has the exit 1 row: %v:\n%s", c.metric, alone, got, out.String())
+		}
 		t.Log("\n" + out.String())
+	}
+}
+
+// TestCheapestMatch: the cheapest row within the match margin wins; rows
+// below the margin never do, however cheap.
+func TestCheapestMatch(t *testing.T) {
+	row := func(name string, successes int, gflops float64) *result {
+		return &result{name: name, success: []int{successes}, n: []int{100}, gflops: gflops, steps: 1}
+	}
+	full := row("full", 90, 6)
+	rs := []*result{row("cheap but worse", 87, 1), row("deep", 91, 4), row("matching", 88, 2)}
+	if got := cheapestMatch(rs, full, 2); got == nil || got.name != "matching" {
+		t.Fatalf("got %v, want the row \"matching\"", got)
+	}
+	if got := cheapestMatch(rs[:1], full, 2); got != nil {
+		t.Fatalf("got %q, want none within 2 points", got.name)
 	}
 }

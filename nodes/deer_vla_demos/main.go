@@ -22,8 +22,8 @@
 //	/sim_state      std_msgs/msg/String, JSON (see simState), log time =
 //	                the step's stamp
 //
-// With -policy, a trained model (the Go engine at full depth) drives the
-// sim instead of the expert, and every step records the expert's action
+// With -policy, a trained model (the Go engine at full depth, or up to
+// exit -exit) drives the sim instead of the expert, and every step records the expert's action
 // for the state the model reached: on-policy labels for DAgger-style
 // training, which teach the policy to recover from its own mistakes. With
 // -beta, each step executes the expert's action instead, with that
@@ -76,6 +76,7 @@ func main() {
 	withState := flag.Bool("state", false, "also record the true sim state of every step on "+TopicState)
 	policyDir := flag.String("policy", "", "model folder: the model drives the sim, the expert labels every step")
 	beta := flag.Float64("beta", 0, "with -policy: probability of executing the expert's action at a step")
+	exit := flag.Int("exit", 0, "with -policy: run the model up to this exit only (0: full depth)")
 	lib := flag.String("lib", "", "with -policy: libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
 	flag.Parse()
 
@@ -100,6 +101,9 @@ func main() {
 			log.Fatalf("deer_vla_demos: -policy: %v", err)
 		}
 		defer e.Close()
+		if err := truncate(e, *exit); err != nil {
+			log.Fatalf("deer_vla_demos: -exit: %v", err)
+		}
 		o.Policy = e
 	}
 	st, err := record(*out, o)
@@ -108,6 +112,22 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "deer_vla_demos: %s: %d episodes (%d successful, %d skipped), %d steps\n",
 		*out, st.Episodes, st.Successes, st.Skipped, st.Steps)
+}
+
+// truncate caps e at exit n with a peak budget of exactly that exit's
+// cost, as the benchmark's "exit n only" rows do; n 0 keeps full depth.
+// States the shallow policy reaches on its own are the ones its early exits
+// must recover from under DeeR.
+func truncate(e *policy.Engine, n int) error {
+	exits := e.Manifest().Exits
+	if n == 0 {
+		return nil
+	}
+	if n < 0 || n > len(exits) {
+		return fmt.Errorf("is %d, want 0 (full depth) or an exit in 1..%d", n, len(exits))
+	}
+	_, err := e.SetSettings(policy.Settings{Budget: policy.Budget{PeakGFLOPs: exits[n-1].GFLOPs}})
+	return err
 }
 
 type options struct {

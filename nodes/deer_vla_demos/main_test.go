@@ -211,3 +211,45 @@ func eachMessage(t *testing.T, dir string, topics []string, fn func(m *bag.Messa
 		fn(&m)
 	}
 }
+
+// TestTruncate checks -exit: the engine then stops at that exit on every
+// step, and exits outside the model are refused.
+func TestTruncate(t *testing.T) {
+	root := simloop.RepoRoot()
+	e, err := simloop.OpenEngine(filepath.Join(root, "models", "deer_tiny"), simloop.LibraryUnder(root), 1, policy.Settings{}, "")
+	if err != nil {
+		t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
+	}
+	defer e.Close()
+	n := len(e.Manifest().Exits)
+	for _, bad := range []int{-1, n + 1} {
+		if err := truncate(e, bad); err == nil {
+			t.Errorf("truncate(%d) of a %d-exit model: no error", bad, n)
+		}
+	}
+	if err := truncate(e, 0); err != nil || e.Plan().MaxExit != n {
+		t.Fatalf("truncate(0): %v, max exit %d, want full depth %d", err, e.Plan().MaxExit, n)
+	}
+	env, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Deepest first: a deeper cap than before would load its blocks in the
+	// background and run shallower meanwhile.
+	for _, exit := range []int{2, 1} {
+		if err := truncate(e, exit); err != nil {
+			t.Fatal(err)
+		}
+		obs := env.Reset(11, sim.TaskPick)
+		for range 5 {
+			r, err := e.Step(simloop.Observation(&obs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Exit != exit {
+				t.Fatalf("truncated at exit %d, step took exit %d", exit, r.Exit)
+			}
+			obs, _ = env.Step(simloop.Action(r.Action))
+		}
+	}
+}

@@ -229,14 +229,17 @@ class Encoder(nn.Module):
         self.pos_emb = nn.Parameter(0.1 * torch.randn(1, MAX_TOKENS, D))
         self.layer1 = layer1
 
-    def lang_keypoints(self, feat, lang, proj, grid):
+    def lang_keypoints(self, feat, lang, proj, grid, orientation):
         """feat [B, C, H, W], lang [B, D] -> [B, N_LANG, N_LK_FEAT]: for each
         instruction-chosen 1x1 filter's heat map, the (x, y) of its spatial
         softmax, its presence (log mean exp) and its edges' four-fold
         orientation: the normalised sum of (gx + i gy)^4 over the heat
         map's (Sobel) gradients, (cos 4a, sin 4a) for a square seen at angle a,
         i.e. a block's yaw modulo a quarter turn, which keypoints cannot
-        see and grasping needs."""
+        see and grasping needs. With orientation False the two orientation
+        values are zeros: the static camera sees a block as about 4 px, too
+        few for its yaw, and its 64x64 Sobel pass would double the training
+        time per iteration."""
         b, c, h, w = feat.shape
         f = proj(lang).reshape(b, N_LANG, c + 1)
         flat = feat.reshape(b, c, h * w)
@@ -244,6 +247,8 @@ class Encoder(nn.Module):
         att = torch.softmax(heat, dim=-1)
         xy = torch.matmul(att, grid)                                   # [B, N_LANG, 2]
         pres = torch.logsumexp(heat, dim=-1, keepdim=True) - math.log(h * w)
+        if not orientation:
+            return torch.cat([xy, torch.tanh(0.25 * pres), torch.zeros_like(xy)], dim=-1)
         hm = heat.reshape(b * N_LANG, 1, h, w)
         gx = F.conv2d(hm, self.sobel_x)                                # Sobel: far less grid
         gy = F.conv2d(hm, self.sobel_x.transpose(2, 3))                # bias than differences
@@ -266,8 +271,8 @@ class Encoder(nn.Module):
         q = q + self.r_fc2(F.gelu(self.r_fc1(self.r_ln(q))))
         ps = self.static_pix(static_image)
         pg = self.gripper_pix(gripper_image)
-        lk = torch.cat([self.lang_keypoints(ps, lang, self.static_lang, self.grid_sp),
-                        self.lang_keypoints(pg, lang, self.gripper_lang, self.grid_gp)], dim=1)  # [B, N_LT, 3]
+        lk = torch.cat([self.lang_keypoints(ps, lang, self.static_lang, self.grid_sp, False),
+                        self.lang_keypoints(pg, lang, self.gripper_lang, self.grid_gp, True)], dim=1)  # [B, N_LT, 3]
         kp = torch.cat([spatial_softmax(self.static_kp(xs), self.grid_s),
                         spatial_softmax(self.gripper_kp(xg), self.grid_g),
                         spatial_softmax(4.0 * self.static_pix_kp(ps), self.grid_sp),

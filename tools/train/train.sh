@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. About 45 minutes on 2 CPU cores:
-# round 1 about 24, the DAgger round (DAGGER_EPOCHS=0 skips it) about 20.
+# models/deer_tiny and write its calibrations. About 40 minutes on 2 CPU cores:
+# round 1 about 14, the DAgger round (DAGGER_EPOCHS=0 skips it) about 25.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
 #   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger round
@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 WORK=${DEER_WORK:-/tmp/deer_train}
 EPOCHS=${EPOCHS:-4}
-DAGGER_EPOCHS=${DAGGER_EPOCHS:-2}
+DAGGER_EPOCHS=${DAGGER_EPOCHS:-3}
 THREADS=${THREADS:-1}
 mkdir -p "$WORK"
 go build -o "$WORK/deer_vla_demos" ./nodes/deer_vla_demos
@@ -34,14 +34,19 @@ train --train "$WORK/train" --out "$ROUND1" --epochs "$EPOCHS" --pretrain-steps 
 	--checkpoint "$WORK/round1.pt"
 # Round 2 (DAgger, DAGGER_EPOCHS > 0): the round-1 model drives the sim (the
 # expert acts at 20% of the steps), the expert labels the states it reaches,
-# and training goes on over both sets: the policy learns to recover from its
-# own mistakes.
+# and training goes on over all sets: the policy learns to recover from its
+# own mistakes. Half the episodes run at full depth, half at exit 1 alone:
+# under DeeR most steps exit early, so the shallow exits must recover from
+# the states they lead to themselves.
 if [ "$DAGGER_EPOCHS" -gt 0 ]; then
-	demos "$WORK/dagger" -episodes 400 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2
-	train --train "$WORK/train" "$WORK/dagger" --out models/deer_tiny --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
+	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2
+	demos "$WORK/dagger_exit1" -episodes 200 -seed 300200 -noise 0 -state -policy "$ROUND1" -beta 0.2 -exit 1
+	train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" --out models/deer_tiny --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
 		--init "$WORK/round1.pt" --checkpoint "$WORK/deer_tiny.pt"
 fi
-# Calibrations for the default exit metric and for rms_gripper.
+# Calibrations for the default exit metric, for rms_gripper and for cosine.
 "$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib"
-"$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib" -metric rms_gripper \
-	-calibration models/deer_tiny/calibration_rms_gripper.csv
+for metric in rms_gripper cosine; do
+	"$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib" -metric $metric \
+		-calibration models/deer_tiny/calibration_$metric.csv
+done
