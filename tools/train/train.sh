@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. About 40 minutes on 2 CPU cores:
-# round 1 about 14, the DAgger round (DAGGER_EPOCHS=0 skips it) about 25.
+# models/deer_tiny and write its calibrations. About 27 minutes on 2 CPU cores:
+# round 1 about 12, the DAgger round (DAGGER_EPOCHS=0 skips it) about 14.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
 #   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger round
@@ -11,6 +11,11 @@ WORK=${DEER_WORK:-/tmp/deer_train}
 EPOCHS=${EPOCHS:-4}
 DAGGER_EPOCHS=${DAGGER_EPOCHS:-3}
 THREADS=${THREADS:-1}
+# glibc returns large freed blocks to the kernel and faults them in again at
+# the next allocation; torch allocates the same ~18 MB activations every
+# iteration, and with the DAgger round's bigger data set that cost about a
+# third of each iteration. Keeping them in the heap changes no result.
+export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296
 mkdir -p "$WORK"
 go build -o "$WORK/deer_vla_demos" ./nodes/deer_vla_demos
 go build -o "$WORK/deer_vla_bench" ./nodes/deer_vla_bench
