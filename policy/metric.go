@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // PoseDims is the number of arm pose values in an action; the gripper is the seventh.
@@ -30,8 +31,9 @@ const (
 
 var metricNames = [...]string{MetricRMS: "rms", MetricL2: "l2", MetricMax: "max", MetricCosine: "cosine", MetricRMSGripper: "rms_gripper"}
 
-// MetricNames lists the metrics' names, for help texts and errors.
-const MetricNames = "rms, l2, max, cosine, rms_gripper"
+// MetricNames lists the metrics' names, for help texts and errors; it
+// follows metricNames, whose index 0 (unset) has no name.
+var MetricNames = strings.Join(metricNames[1:], ", ")
 
 func (m Metric) String() string {
 	if m > 0 && int(m) < len(metricNames) {

@@ -384,7 +384,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 
 	fr := results[0]
 	fmt.Fprintln(w)
-	if len(results) > 1 && configs[1].name == "exit 1 only" {
+	if b.alone || b.quick { // results[1] is exit 1 alone
 		e1 := results[1]
 		fmt.Fprintf(w, "shallowest exit alone vs full depth: %.1f vs %.1f%% success (%+.1f points)\n",
 			e1.overall(), fr.overall(), e1.overall()-fr.overall())

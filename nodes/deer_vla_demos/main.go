@@ -23,9 +23,10 @@
 //	                the step's stamp
 //
 // With -policy, a trained model (the Go engine at full depth, or up to
-// exit -exit) drives the sim instead of the expert, and every step records the expert's action
-// for the state the model reached: on-policy labels for DAgger-style
-// training, which teach the policy to recover from its own mistakes. With
+// exit -exit) drives the sim instead of the expert, and every step records
+// the expert's action for the state the model reached: on-policy labels for
+// DAgger-style training, which teach the policy to recover from its own
+// mistakes. With
 // -beta, each step executes the expert's action instead, with that
 // probability (seeded by the episode seed).
 //

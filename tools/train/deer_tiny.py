@@ -272,7 +272,7 @@ class Encoder(nn.Module):
         ps = self.static_pix(static_image)
         pg = self.gripper_pix(gripper_image)
         lk = torch.cat([self.lang_keypoints(ps, lang, self.static_lang, self.grid_sp, False),
-                        self.lang_keypoints(pg, lang, self.gripper_lang, self.grid_gp, True)], dim=1)  # [B, N_LT, 3]
+                        self.lang_keypoints(pg, lang, self.gripper_lang, self.grid_gp, True)], dim=1)  # [B, N_LT, N_LK_FEAT]
         kp = torch.cat([spatial_softmax(self.static_kp(xs), self.grid_s),
                         spatial_softmax(self.gripper_kp(xg), self.grid_g),
                         spatial_softmax(4.0 * self.static_pix_kp(ps), self.grid_sp),
