@@ -1,15 +1,17 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. About 27 minutes on 2 CPU cores:
-# round 1 about 12, the DAgger round (DAGGER_EPOCHS=0 skips it) about 14.
+# models/deer_tiny and write its calibrations. About 34 minutes on 2 CPU cores:
+# round 1 about 12, the DAgger round (DAGGER_EPOCHS=0 skips it and round 3)
+# about 14, the second DAgger round (DAGGER2_EPOCHS=0 skips it) about 7.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
-#   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger round
+#   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger rounds
 set -eu
 cd "$(dirname "$0")/../.."
 WORK=${DEER_WORK:-/tmp/deer_train}
 EPOCHS=${EPOCHS:-4}
 DAGGER_EPOCHS=${DAGGER_EPOCHS:-3}
+DAGGER2_EPOCHS=${DAGGER2_EPOCHS:-1}
 THREADS=${THREADS:-1}
 # glibc returns large freed blocks to the kernel and faults them in again at
 # the next allocation; torch allocates the same ~18 MB activations every
@@ -43,11 +45,22 @@ train --train "$WORK/train" --out "$ROUND1" --epochs "$EPOCHS" --pretrain-steps 
 # own mistakes. Half the episodes run at full depth, half at exit 1 alone:
 # under DeeR most steps exit early, so the shallow exits must recover from
 # the states they lead to themselves.
+# Round 3 (a second DAgger round, DAGGER2_EPOCHS > 0): the same with the
+# round-2 model driving, new seeds, one epoch over all five sets at half the
+# learning rate. Its states are the ones the better policy now reaches.
 if [ "$DAGGER_EPOCHS" -gt 0 ]; then
+	ROUND2=models/deer_tiny
+	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then ROUND2="$WORK/round2"; fi
 	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2
 	demos "$WORK/dagger_exit1" -episodes 200 -seed 300200 -noise 0 -state -policy "$ROUND1" -beta 0.2 -exit 1
-	train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" --out models/deer_tiny --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
-		--init "$WORK/round1.pt" --checkpoint "$WORK/deer_tiny.pt"
+	train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" --out "$ROUND2" --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
+		--init "$WORK/round1.pt" --checkpoint "$WORK/round2.pt"
+	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then
+		demos "$WORK/dagger2" -episodes 200 -seed 310000 -noise 0 -state -policy "$ROUND2" -beta 0.2
+		demos "$WORK/dagger2_exit1" -episodes 200 -seed 310200 -noise 0 -state -policy "$ROUND2" -beta 0.2 -exit 1
+		train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" "$WORK/dagger2" "$WORK/dagger2_exit1" \
+			--out models/deer_tiny --epochs "$DAGGER2_EPOCHS" --lr 5e-4 --init "$WORK/round2.pt" --checkpoint "$WORK/deer_tiny.pt"
+	fi
 fi
 # Calibrations for the default exit metric, for rms_gripper and for cosine.
 "$WORK/deer_vla_bench" -model models/deer_tiny -calibrate "$WORK/calib"
