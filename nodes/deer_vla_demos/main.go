@@ -26,9 +26,8 @@
 // exit -exit) drives the sim instead of the expert, and every step records
 // the expert's action for the state the model reached: on-policy labels for
 // DAgger-style training, which teach the policy to recover from its own
-// mistakes. With
-// -beta, each step executes the expert's action instead, with that
-// probability (seeded by the episode seed).
+// mistakes. With -beta, each step executes the expert's action instead,
+// with that probability (seeded by the episode seed).
 //
 // The output is deterministic: the same flags give a byte-identical bag.
 //
@@ -120,10 +119,10 @@ func main() {
 // States the shallow policy reaches on its own are the ones its early exits
 // must recover from under DeeR.
 func truncate(e *policy.Engine, n int) error {
-	exits := e.Manifest().Exits
 	if n == 0 {
 		return nil
 	}
+	exits := e.Manifest().Exits
 	if n < 0 || n > len(exits) {
 		return fmt.Errorf("is %d, want 0 (full depth) or an exit in 1..%d", n, len(exits))
 	}

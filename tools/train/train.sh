@@ -1,8 +1,8 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. 32-39 minutes on 2 CPU cores:
-# round 1 12-16, the DAgger round (DAGGER_EPOCHS=0 skips it and round 3)
-# 14-15, the second DAgger round (DAGGER2_EPOCHS=0 skips it) about 6.
+# models/deer_tiny and write its calibrations. A run alone on 2 CPU cores took
+# 38.5 minutes: round 1 16, the DAgger round (DAGGER_EPOCHS=0 skips it and
+# round 3) 15, the second DAgger round (DAGGER2_EPOCHS=0 skips it) 6.
 #
 #   tools/train/train.sh            # work files (training set) in /tmp/deer_train
 #   DEER_WORK=/elsewhere EPOCHS=4 DAGGER_EPOCHS=0 tools/train/train.sh   # no DAgger rounds
