@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -155,7 +156,7 @@ func TestMaxExitFromPeakAndMemory(t *testing.T) {
 func TestAverageBudgetEdgesAndMiddle(t *testing.T) {
 	m := testManifest(4)
 	cal := randomCalibration(rand.New(rand.NewPCG(3, 4)), 4, 5000)
-	p, err := newPlanner(m, cal)
+	p, err := newPlanner(m, []*Calibration{cal})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,19 +205,63 @@ func TestAverageBudgetNeedsMatchingCalibration(t *testing.T) {
 		t.Fatalf("no calibration: %v", err)
 	}
 	cal := randomCalibration(rand.New(rand.NewPCG(1, 1)), 4, 100)
-	p, _ = newPlanner(m, cal)
-	if _, err := p.plan(Settings{Budget: Budget{AvgGFLOPs: 2}, Metric: MetricL2}); err == nil {
-		t.Fatal("an l2 budget was solved on an rms calibration")
+	p, _ = newPlanner(m, []*Calibration{cal})
+	_, err := p.plan(Settings{Budget: Budget{AvgGFLOPs: 2}, Metric: MetricL2})
+	if err == nil || !strings.Contains(err.Error(), "metric l2 (there is one for rms)") {
+		t.Fatalf("an l2 budget on an rms calibration: %v", err)
 	}
-	if _, err := newPlanner(testManifest(3), cal); err == nil {
+	if _, err := newPlanner(testManifest(3), []*Calibration{cal}); err == nil {
 		t.Fatal("a 4-exit calibration was accepted for a 3-exit model")
+	}
+	if _, err := newPlanner(m, []*Calibration{cal, cal}); err == nil || !strings.Contains(err.Error(), "two calibrations") {
+		t.Fatalf("two rms calibrations: %v", err)
+	}
+}
+
+// With one calibration per metric, a budget is solved from the settings'
+// metric's own: switching the metric switches the distances the thresholds
+// are quantiles of.
+func TestAverageBudgetUsesTheMetricsCalibration(t *testing.T) {
+	m := testManifest(4)
+	rms := randomCalibration(rand.New(rand.NewPCG(7, 8)), 4, 2000)
+	cosine := randomCalibration(rand.New(rand.NewPCG(9, 10)), 4, 2000)
+	cosine.Metric = MetricCosine
+	for i := range cosine.Values {
+		for j := range cosine.Values[i] {
+			cosine.Values[i][j] *= 100 // a different scale, as cosine's is
+		}
+	}
+	p, err := newPlanner(m, []*Calibration{rms, cosine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		metric Metric
+		cal    *Calibration
+	}{{MetricRMS, rms}, {MetricCosine, cosine}} {
+		pl, err := p.plan(Settings{Budget: Budget{AvgGFLOPs: 2.2}, Metric: tc.metric})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The thresholds replayed on the metric's calibration give the
+		// budget, and they lie inside that calibration's range.
+		if got := expectedFor(tc.cal, p.cost, pl.ExitThresholds); math.Abs(got-2.2) > 0.01 {
+			t.Errorf("%s: thresholds give %.3f GFLOPs on its calibration, want 2.2", tc.metric, got)
+		}
+		if th := pl.ExitThresholds[0]; th > slices.Max(tc.cal.Values[0]) || th < slices.Min(tc.cal.Values[0]) {
+			t.Errorf("%s: exit 1 threshold %g outside its calibration's range", tc.metric, th)
+		}
+	}
+	if _, err := p.plan(Settings{Budget: Budget{AvgGFLOPs: 2.2}, Metric: MetricMax}); err == nil ||
+		!strings.Contains(err.Error(), "(there is one for cosine, rms)") {
+		t.Fatalf("a max budget: %v", err)
 	}
 }
 
 func BenchmarkThresholdSolve100k(b *testing.B) {
 	m := testManifest(6)
 	cal := randomCalibration(rand.New(rand.NewPCG(5, 6)), 6, 100_000)
-	p, err := newPlanner(m, cal)
+	p, err := newPlanner(m, []*Calibration{cal})
 	if err != nil {
 		b.Fatal(err)
 	}

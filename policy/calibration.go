@@ -6,12 +6,55 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
 // CalibrationFile is the calibration's file name inside a model folder.
+// Calibrations for further exit metrics sit beside it as
+// calibration_<metric>.csv (see [ReadModelCalibrations]).
 const CalibrationFile = "calibration.csv"
+
+// CalibrationFileFor is the file name, in a model folder, of a calibration
+// measured with metric m: CalibrationFile for rms (the engine's default
+// metric), calibration_<metric>.csv for the others.
+func CalibrationFileFor(m Metric) string {
+	if m == MetricRMS {
+		return CalibrationFile
+	}
+	return "calibration_" + m.String() + ".csv"
+}
+
+// ReadModelCalibrations reads a model folder's calibrations:
+// calibration.csv and every calibration_*.csv, each measured with the metric
+// its own header names (the file names are a convention, not read). A folder
+// without any gives none and no error. Two files of the same metric are an
+// error: which one a budget would use would be unclear.
+func ReadModelCalibrations(dir string) ([]*Calibration, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "calibration_*.csv"))
+	if err != nil {
+		return nil, err
+	}
+	first := filepath.Join(dir, CalibrationFile)
+	if _, err := os.Stat(first); err == nil {
+		paths = append([]string{first}, paths...)
+	}
+	var cals []*Calibration
+	from := map[Metric]string{}
+	for _, path := range paths {
+		c, err := ReadCalibration(path)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := from[c.Metric]; dup {
+			return nil, fmt.Errorf("policy: calibrations %s and %s are both measured with metric %s", prev, path, c.Metric)
+		}
+		from[c.Metric] = path
+		cals = append(cals, c)
+	}
+	return cals, nil
+}
 
 const calibrationHeader = "# deer-vla calibration v1"
 

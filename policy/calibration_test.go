@@ -52,3 +52,43 @@ func TestCalibrationErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestReadModelCalibrations(t *testing.T) {
+	dir := t.TempDir()
+	if cals, err := ReadModelCalibrations(dir); err != nil || len(cals) != 0 {
+		t.Fatalf("empty folder: %v, %v", cals, err)
+	}
+	write := func(name string, m Metric) {
+		t.Helper()
+		c := &Calibration{Model: "m", Metric: m}
+		if err := c.Append([]float64{0.1, 0.2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteCalibration(filepath.Join(dir, name), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(CalibrationFileFor(MetricRMS), MetricRMS)
+	write(CalibrationFileFor(MetricCosine), MetricCosine)
+	write("calibration_other.csv", MetricRMSGripper) // the header, not the name, gives the metric
+	write("notes.csv", MetricL2)                     // not a calibration file name: not read
+	cals, err := ReadModelCalibrations(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cals {
+		got = append(got, c.Metric.String())
+	}
+	if strings.Join(got, " ") != "rms cosine rms_gripper" {
+		t.Fatalf("read metrics %v, want calibration.csv first, then the others by name", got)
+	}
+	write("calibration_again.csv", MetricCosine)
+	if _, err := ReadModelCalibrations(dir); err == nil || !strings.Contains(err.Error(), "both measured with metric cosine") {
+		t.Fatalf("two cosine calibrations: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "calibration_again.csv"), []byte("garbage\n"), 0o644)
+	if _, err := ReadModelCalibrations(dir); err == nil || !strings.Contains(err.Error(), "calibration_again.csv") {
+		t.Fatalf("a corrupt calibration: %v", err)
+	}
+}

@@ -18,8 +18,10 @@ type Config struct {
 	// Backend runs the stages; the engine owns it from New on and closes
 	// it in Close, also when New fails. Required.
 	Backend Backend
-	// Calibration, optional, lets an average-GFLOPs budget be solved.
-	Calibration *Calibration
+	// Calibrations, optional, let an average-GFLOPs budget be solved: one
+	// per exit metric, at most, and a budget is solved from the one
+	// measured with the settings' metric (see [ReadModelCalibrations]).
+	Calibrations []*Calibration
 	// Settings are the initial settings.
 	Settings Settings
 	// Clock, optional, times the stages. It defaults to time.Now.
@@ -69,7 +71,7 @@ func New(cfg Config) (*Engine, error) {
 	if err = e.t.bind(e.m, e.be); err != nil {
 		return fail(err)
 	}
-	if e.planner, err = newPlanner(e.m, cfg.Calibration); err != nil {
+	if e.planner, err = newPlanner(e.m, cfg.Calibrations); err != nil {
 		return fail(err)
 	}
 	pl, err := e.planner.plan(cfg.Settings)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // MaxHoldSteps bounds Settings.HoldSteps.
@@ -50,27 +52,47 @@ type Plan struct {
 // planner turns settings into plans. It is not safe for concurrent use.
 type planner struct {
 	m      *Manifest
-	cal    *Calibration
-	solver *thresholdSolver
+	cals   map[Metric]*metricCalibration // by the metric they were measured with
 	cost   []float64
 	share  []float64
 	counts []int
 }
 
-func newPlanner(m *Manifest, cal *Calibration) (*planner, error) {
-	p := &planner{m: m, cal: cal}
+// metricCalibration is a calibration with its threshold solver. An exit
+// metric's distances only compare with thresholds solved from the same
+// metric's calibration, so each metric the user may switch to needs its own.
+type metricCalibration struct {
+	cal    *Calibration
+	solver *thresholdSolver
+}
+
+func newPlanner(m *Manifest, cals []*Calibration) (*planner, error) {
+	p := &planner{m: m, cals: map[Metric]*metricCalibration{}}
 	for _, e := range m.Exits {
 		p.cost = append(p.cost, e.GFLOPs)
 	}
 	p.share = make([]float64, len(m.Exits))
 	p.counts = make([]int, len(m.Exits))
-	if cal != nil {
+	for _, cal := range cals {
 		if len(cal.Values) != len(m.Exits) {
 			return nil, fmt.Errorf("policy: calibration has %d exits, model %q has %d", len(cal.Values), m.Name, len(m.Exits))
 		}
-		p.solver = newThresholdSolver(cal)
+		if p.cals[cal.Metric] != nil {
+			return nil, fmt.Errorf("policy: two calibrations measured with metric %s", cal.Metric)
+		}
+		p.cals[cal.Metric] = &metricCalibration{cal: cal, solver: newThresholdSolver(cal)}
 	}
 	return p, nil
+}
+
+// calibratedMetrics lists the metrics there is a calibration for.
+func (p *planner) calibratedMetrics() string {
+	var names []string
+	for m := range p.cals {
+		names = append(names, m.String())
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 // plan validates s and solves it. The returned plan shares nothing mutable
@@ -106,8 +128,8 @@ func (p *planner) plan(s Settings) (*Plan, error) {
 		s.Thresholds = append([]float64(nil), s.Thresholds...)
 		copy(pl.ExitThresholds, s.Thresholds)
 		pl.ExitThresholds[n-1] = math.Inf(1)
-		if p.solver != nil && s.Metric == p.cal.Metric {
-			pl.ExpectedGFLOPs = p.expectedFor(pl.ExitThresholds)
+		if mc := p.cals[s.Metric]; mc != nil {
+			pl.ExpectedGFLOPs = expectedFor(mc.cal, p.cost, pl.ExitThresholds)
 		}
 	case s.AvgGFLOPs > 0:
 		if err := p.solveAverage(s, pl); err != nil {
@@ -128,11 +150,12 @@ func (p *planner) plan(s Settings) (*Plan, error) {
 var errNoCalibration = errors.New("policy: an average-GFLOPs budget needs a calibration file (run the calibrate command) or explicit thresholds")
 
 func (p *planner) solveAverage(s Settings, pl *Plan) error {
-	if p.solver == nil {
+	mc := p.cals[s.Metric]
+	if mc == nil && len(p.cals) == 0 {
 		return errNoCalibration
 	}
-	if s.Metric != p.cal.Metric {
-		return fmt.Errorf("policy: the calibration was measured with metric %s, the settings ask for %s", p.cal.Metric, s.Metric)
+	if mc == nil {
+		return fmt.Errorf("policy: no calibration measured with metric %s (there is one for %s): write one with the calibrate command's -metric %s, or set explicit thresholds", s.Metric, p.calibratedMetrics(), s.Metric)
 	}
 	n := pl.MaxExit
 	cost, share, th, counts := p.cost[:n], p.share[:n], pl.ExitThresholds, p.counts[:n]
@@ -148,32 +171,28 @@ func (p *planner) solveAverage(s Settings, pl *Plan) error {
 	default:
 		pl.LogQ = solveQ(s.AvgGFLOPs, cost, share)
 	}
-	p.solver.solve(share, th, counts)
+	mc.solver.solve(share, th, counts)
 	if share[0] == 1 {
 		th[0] = math.Inf(1) // every step, whatever its distance
 	}
-	pl.ExpectedGFLOPs = p.expectedCount(counts)
+	var sum float64
+	for i, c := range counts {
+		sum += float64(c) * cost[i]
+	}
+	pl.ExpectedGFLOPs = sum / float64(mc.cal.Steps())
 	return nil
 }
 
-func (p *planner) expectedCount(counts []int) float64 {
+// expectedFor replays a calibration through explicit thresholds.
+func expectedFor(cal *Calibration, cost, th []float64) float64 {
 	var sum float64
-	for i, c := range counts {
-		sum += float64(c) * p.cost[i]
-	}
-	return sum / float64(p.cal.Steps())
-}
-
-// expectedFor replays the calibration through explicit thresholds.
-func (p *planner) expectedFor(th []float64) float64 {
-	var sum float64
-	for st := 0; st < p.cal.Steps(); st++ {
+	for st := 0; st < cal.Steps(); st++ {
 		for i, t := range th {
-			if p.cal.Values[i][st] <= t || i == len(th)-1 {
-				sum += p.cost[i]
+			if cal.Values[i][st] <= t || i == len(th)-1 {
+				sum += cost[i]
 				break
 			}
 		}
 	}
-	return sum / float64(p.cal.Steps())
+	return sum / float64(cal.Steps())
 }

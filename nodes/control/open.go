@@ -1,7 +1,6 @@
 package control
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,7 +76,7 @@ func (env Environment) Library(p Params) string {
 	return ""
 }
 
-// OpenEngine loads the model, its calibration (when there is one) and ONNX
+// OpenEngine loads the model, its calibrations (when there are any) and ONNX
 // Runtime as the read-only parameters say, with the live parameters'
 // settings.
 func OpenEngine(p Params, env Environment) (*policy.Engine, error) {
@@ -89,7 +88,7 @@ func OpenEngine(p Params, env Environment) (*policy.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	cal, err := loadCalibration(p, dir)
+	cals, err := loadCalibrations(p, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -105,16 +104,20 @@ func OpenEngine(p Params, env Environment) (*policy.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return policy.New(policy.Config{Manifest: m, Backend: be, Calibration: cal, Settings: p.Settings()})
+	return policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals, Settings: p.Settings()})
 }
 
-func loadCalibration(p Params, modelDir string) (*policy.Calibration, error) {
+// loadCalibrations reads the calibration the parameters name or, by
+// default, every calibration in the model folder, so that exit.metric can be
+// switched live between the metrics the model was calibrated for.
+func loadCalibrations(p Params, modelDir string) ([]*policy.Calibration, error) {
 	path := p.Str(ParamCalibration)
 	if path == "" {
-		path = filepath.Join(modelDir, policy.CalibrationFile)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, nil // no calibration: explicit thresholds or full depth
-		}
+		return policy.ReadModelCalibrations(modelDir)
 	}
-	return policy.ReadCalibration(path)
+	cal, err := policy.ReadCalibration(path)
+	if err != nil {
+		return nil, err
+	}
+	return []*policy.Calibration{cal}, nil
 }

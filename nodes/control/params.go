@@ -54,7 +54,7 @@ var Descriptors = []Descriptor{
 	{Name: ParamModelPath, Kind: KindString, Default: String(""), ReadOnly: true,
 		Description: "model folder holding manifest.yaml (empty: the package's default model)"},
 	{Name: ParamCalibration, Kind: KindString, Default: String(""), ReadOnly: true,
-		Description: "calibration CSV for the average budget (empty: calibration.csv in the model folder, if any)"},
+		Description: "calibration CSV for the average budget (empty: every calibration in the model folder, calibration.csv and calibration_<metric>.csv, one per exit metric)"},
 	{Name: ParamLibrary, Kind: KindString, Default: String(""), ReadOnly: true,
 		Description: "path of libonnxruntime.so (empty: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy fetched by scripts/fetch_onnxruntime.sh)"},
 	{Name: ParamProvider, Kind: KindString, Default: String("cpu"), ReadOnly: true,

@@ -7,25 +7,22 @@
 // the episode's instruction; the engine's action drives the sim; every new
 // episode resets the engine. It prints, for full depth, for each exit used
 // alone (a peak budget capped at that exit) and for DeeR at several average
-// budgets (thresholds solved from the model's calibration.csv): the success
-// rate per task family and overall, and the average and peak decoder
-// GFLOPs per action. It ends with the compute ratio at which DeeR matches
-// full-depth success within -match points.
+// budgets (thresholds solved from the model's calibration for -metric):
+// the success rate per task family and overall, and the average and peak
+// decoder GFLOPs per action. It ends with the compute ratio at which DeeR
+// matches full-depth success within -match points.
 //
-// Calibration (writes <model>/calibration.csv from a demonstration bag of
-// nodes/deer_vla_demos, the engine at full depth):
+// Calibration (writes the model folder's calibration for -metric,
+// calibration.csv for rms and calibration_<metric>.csv for the others, from
+// a demonstration bag of nodes/deer_vla_demos, the engine at full depth):
 //
-//	go run ./nodes/deer_vla_bench -calibrate /tmp/deer/calib
+//	go run ./nodes/deer_vla_bench -calibrate /tmp/deer/calib -metric cosine
 //
 // Benchmark (quick: -episodes 2; -alone=false skips the exits-alone rows):
 //
-//	go run ./nodes/deer_vla_bench -episodes 200
+//	go run ./nodes/deer_vla_bench -episodes 200 -metric cosine
 //
-// With another exit metric, its calibration file (written by -calibrate
-// with the same -metric and -calibration):
-//
-//	go run ./nodes/deer_vla_bench -episodes 200 -metric rms_gripper \
-//	  -calibration models/deer_tiny/calibration_rms_gripper.csv
+// -calibration names another calibration file to write or read.
 package main
 
 import (
@@ -53,7 +50,7 @@ import (
 func main() {
 	model := flag.String("model", "models/deer_tiny", "model folder")
 	lib := flag.String("lib", "", "libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
-	calibrate := flag.String("calibrate", "", "write <model>/calibration.csv from this demonstration bag and exit")
+	calibrate := flag.String("calibrate", "", "write the model's calibration for -metric from this demonstration bag and exit")
 	episodes := flag.Int("episodes", 25, "evaluation episodes per task family")
 	seed := flag.Uint64("seed", 900000, "seed of the first evaluation episode")
 	tasks := flag.String("tasks", "reach,push,pick,place", "task families")
@@ -63,7 +60,7 @@ func main() {
 	parallel := flag.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
 	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
 	alone := flag.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
-	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile)
+	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
 	metricName := flag.String("metric", "rms", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
 	flag.Parse()
 	metric, err := policy.ParseMetric(*metricName)
@@ -77,7 +74,7 @@ func main() {
 	}
 	calibration := *calPath
 	if calibration == "" {
-		calibration = filepath.Join(*model, policy.CalibrationFile)
+		calibration = filepath.Join(*model, policy.CalibrationFileFor(metric))
 	}
 	if *calibrate != "" {
 		n, err := writeCalibration(*model, library, *threads, *calibrate, metric, calibration)
@@ -136,7 +133,7 @@ func parseFloats(s string) ([]float64, error) {
 // writeCalibration replays a demonstration bag through the engine at full
 // depth and records every exit's distance at every step.
 func writeCalibration(dir, library string, threads int, bagPath string, metric policy.Metric, out string) (int, error) {
-	e, err := simloop.OpenEngine(dir, library, threads, policy.Settings{Metric: metric}, "")
+	e, err := simloop.OpenEngine(dir, library, threads, policy.Settings{Metric: metric}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -252,11 +249,15 @@ func (r *result) avg() float64 { return r.gflops / float64(r.steps) }
 
 // evaluate runs every evaluation episode with one engine configuration.
 func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result, error) {
-	cal := ""
+	var cals []*policy.Calibration
 	if withCal {
-		cal = b.calibration
+		cal, err := policy.ReadCalibration(b.calibration)
+		if err != nil {
+			return nil, err
+		}
+		cals = append(cals, cal)
 	}
-	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, cal)
+	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, cals)
 	if err != nil {
 		return nil, err
 	}

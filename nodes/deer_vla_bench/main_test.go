@@ -26,25 +26,21 @@ func TestQuickBench(t *testing.T) {
 	}
 	// Every shipped calibration; the exits-alone rows only with the first
 	// (alone false leaves them out).
-	for i, c := range []struct {
-		metric policy.Metric
-		file   string
-	}{{policy.MetricRMS, policy.CalibrationFile}, {policy.MetricRMSGripper, "calibration_rms_gripper.csv"},
-		{policy.MetricCosine, "calibration_cosine.csv"}} {
+	for i, metric := range []policy.Metric{policy.MetricRMS, policy.MetricRMSGripper, policy.MetricCosine} {
 		alone := i == 0
 		b := &bench{model: model, library: lib, threads: 1, episodes: 1, seed: 900000, tasks: sim.AllTasks[:],
-			alone: alone, metric: c.metric, calibration: filepath.Join(model, c.file)}
+			alone: alone, metric: metric, calibration: filepath.Join(model, policy.CalibrationFileFor(metric))}
 		var out bytes.Buffer
 		if err := b.run(&out, []float64{0.3}, 2); err != nil {
-			t.Fatalf("%s: %v", c.metric, err)
+			t.Fatalf("%s: %v", metric, err)
 		}
 		for _, want := range []string{"full depth", "DeeR avg 0.30", "overall %"} {
 			if !strings.Contains(out.String(), want) {
-				t.Errorf("%s: table lacks %q:\n%s", c.metric, want, out.String())
+				t.Errorf("%s: table lacks %q:\n%s", metric, want, out.String())
 			}
 		}
 		if got := strings.Contains(out.String(), "exit 1 only"); got != alone {
-			t.Errorf("%s: alone %v, table has the exit 1 row: %v:\n%s", c.metric, alone, got, out.String())
+			t.Errorf("%s: alone %v, table has the exit 1 row: %v:\n%s", metric, alone, got, out.String())
 		}
 		t.Log("\n" + out.String())
 	}

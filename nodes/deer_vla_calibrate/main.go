@@ -20,8 +20,10 @@ const synopsis = `
 usage: deer_vla_calibrate [flags] BAG...
 
 Runs the model at full depth over the demonstration bags and writes the
-distance of every exit at every step to calibration.csv in the model folder
-(or -out), with the metric of exit.metric.`
+distance of every exit at every step, with the metric of exit.metric, to the
+model folder's calibration for that metric (calibration.csv for rms,
+calibration_<metric>.csv for the others) or to -out. The node loads every
+calibration in the model folder, one per metric.`
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -34,7 +36,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("deer_vla_calibrate", flag.ContinueOnError)
 	var pf cli.ParamFlags
 	pf.Register(fs)
-	out := fs.String("out", "", "calibration file to write (default: calibration.csv in the model folder)")
+	out := fs.String("out", "", "calibration file to write (default: in the model folder, calibration.csv for metric rms, calibration_<metric>.csv for the others)")
 	fs.Usage = cli.Usage(fs, synopsis)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,7 +62,7 @@ func run(args []string) error {
 		return err
 	}
 	if *out == "" {
-		*out = filepath.Join(dir, policy.CalibrationFile)
+		*out = filepath.Join(dir, policy.CalibrationFileFor(metric))
 	}
 	var cal *policy.Calibration
 	for _, bagPath := range fs.Args() {

@@ -96,7 +96,7 @@ func main() {
 		if library == "" {
 			library = simloop.DefaultLibrary()
 		}
-		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, "")
+		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, nil)
 		if err != nil {
 			log.Fatalf("deer_vla_demos: -policy: %v", err)
 		}

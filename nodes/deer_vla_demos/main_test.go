@@ -111,7 +111,7 @@ func TestRecordPolicy(t *testing.T) {
 	lib := simloop.LibraryUnder(root)
 	model := filepath.Join(root, "models", "deer_tiny")
 	open := func() *policy.Engine {
-		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, "")
+		e, err := simloop.OpenEngine(model, lib, 1, policy.Settings{}, nil)
 		if err != nil {
 			t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
 		}
@@ -216,7 +216,7 @@ func eachMessage(t *testing.T, dir string, topics []string, fn func(m *bag.Messa
 // step, and exits outside the model are refused.
 func TestTruncate(t *testing.T) {
 	root := simloop.RepoRoot()
-	e, err := simloop.OpenEngine(filepath.Join(root, "models", "deer_tiny"), simloop.LibraryUnder(root), 1, policy.Settings{}, "")
+	e, err := simloop.OpenEngine(filepath.Join(root, "models", "deer_tiny"), simloop.LibraryUnder(root), 1, policy.Settings{}, nil)
 	if err != nil {
 		t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
 	}

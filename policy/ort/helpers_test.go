@@ -45,13 +45,13 @@ func loadTiny(tb testing.TB) *policy.Manifest {
 }
 
 // newEngine opens the tiny model with settings s; the engine is closed at cleanup.
-func newEngine(tb testing.TB, m *policy.Manifest, s policy.Settings, cal *policy.Calibration) *policy.Engine {
+func newEngine(tb testing.TB, m *policy.Manifest, s policy.Settings, cals []*policy.Calibration) *policy.Engine {
 	tb.Helper()
 	be, err := Open(m, Config{Library: libraryPath(tb), IntraOpThreads: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e, err := policy.New(policy.Config{Manifest: m, Backend: be, Settings: s, Calibration: cal})
+	e, err := policy.New(policy.Config{Manifest: m, Backend: be, Settings: s, Calibrations: cals})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -35,26 +35,20 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-// OpenEngine loads the model in dir on the CPU with settings s and, when
-// calibration is not empty, that calibration file (needed for average
-// budgets; its metric must be s's).
-func OpenEngine(dir, library string, threads int, s policy.Settings, calibration string) (*policy.Engine, error) {
+// OpenEngine loads the model in dir on the CPU with settings s and
+// calibrations cals (needed for average budgets; see
+// policy.ReadModelCalibrations).
+func OpenEngine(dir, library string, threads int, s policy.Settings, cals []*policy.Calibration) (*policy.Engine, error) {
 	m, err := policy.LoadManifest(dir)
 	if err != nil {
 		return nil, err
-	}
-	var cal *policy.Calibration
-	if calibration != "" {
-		if cal, err = policy.ReadCalibration(calibration); err != nil {
-			return nil, err
-		}
 	}
 	be, err := ort.Open(m, ort.Config{Library: library, IntraOpThreads: threads})
 	if err != nil {
 		return nil, err
 	}
 	// New closes the backend itself when it fails.
-	return policy.New(policy.Config{Manifest: m, Backend: be, Calibration: cal, Settings: s})
+	return policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals, Settings: s})
 }
 
 // Observation returns the engine observation of a sim observation: both

@@ -30,11 +30,9 @@ func TestObservationAndAction(t *testing.T) {
 }
 
 func TestOpenEngineErrors(t *testing.T) {
-	for _, cal := range []string{"", "calibration.csv"} {
-		_, err := OpenEngine(filepath.Join(t.TempDir(), "missing"), DefaultLibrary(), 1, policy.Settings{}, cal)
-		if err == nil || !strings.Contains(err.Error(), "manifest") {
-			t.Fatalf("missing model folder: %v", err)
-		}
+	_, err := OpenEngine(filepath.Join(t.TempDir(), "missing"), DefaultLibrary(), 1, policy.Settings{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "manifest") {
+		t.Fatalf("missing model folder: %v", err)
 	}
 }
 
