@@ -114,6 +114,11 @@ echo "== ros2 bag play --clock of the sample bag, use_sim_time"
 background "$work/launch2.log" ros2 launch deer_vla deer_vla.launch.py use_sim_time:=true "model:=$share/models/deer_tiny"
 check "node /deer_vla is up with use_sim_time" node_up
 check "use_sim_time is true" bash -c "t 30 ros2 param get /deer_vla use_sim_time | grep -q True"
+# deer_tiny ships one calibration per metric: the metric switches live under
+# an average budget; one without a calibration is refused, the old one kept.
+check "param set budget.avg_gflops 0.001, then exit.metric cosine (accepted)" bash -c "t 30 ros2 param set /deer_vla budget.avg_gflops 0.001 | grep -q successful && t 30 ros2 param set /deer_vla exit.metric cosine | grep -q successful"
+check "a metric without a calibration is rejected under a budget" bash -c "t 30 ros2 param set /deer_vla exit.metric l2 2>&1 | grep -q 'no calibration measured with metric l2'"
+check "the rejected metric kept cosine" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q cosine"
 background "$work/echo.log" bash -c "t 90 ros2 topic echo /action --field exit_index"
 sleep 3
 check "ros2 bag play --clock (our MCAP bag)" t 120 ros2 bag play "$share/test/bags/sample_demo" --clock
