@@ -19,9 +19,15 @@ import (
 
 func newTestNode(t *testing.T) (*Node, *policytest.Backend) {
 	t.Helper()
-	m := policytest.WriteModel(t, 4)
+	return newNodeOn(t, policytest.WriteModel(t, 4), nil)
+}
+
+// newNodeOn builds a node with default parameters over the scripted model m
+// and calibrations cals.
+func newNodeOn(t *testing.T, m *policy.Manifest, cals []*policy.Calibration) (*Node, *policytest.Backend) {
+	t.Helper()
 	be := policytest.NewBackend(m)
-	eng, err := policy.New(policy.Config{Manifest: m, Backend: be})
+	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,15 +38,8 @@ func TestMetricSwitchesLiveBetweenTheModelsCalibrations(t *testing.T) {
 	if err != nil || len(cals) != 2 {
 		t.Fatalf("loaded %d calibrations, %v; want the folder's two", len(cals), err)
 	}
-	eng, err := policy.New(policy.Config{Manifest: m, Backend: policytest.NewBackend(m), Calibrations: cals})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	n, err := NewNode(eng, DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, _ := newNodeOn(t, m, cals)
+	eng := n.Engine()
 	for _, metric := range []string{"rms", "cosine", "rms"} {
 		if err := n.SetParams(map[string]Value{ParamAvgGFLOPs: Double(2.5), ParamMetric: String(metric)}); err != nil {
 			t.Fatalf("metric %s under an average budget: %v", metric, err)
