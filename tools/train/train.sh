@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
-# models/deer_tiny and write its calibrations. About 23 minutes on 2 CPU
-# cores (see tools/train/README.md for the measured rounds). Run as root, it
+# models/deer_tiny and write its calibrations. A run alone on 2 CPU cores took
+# 25.4 minutes (see tools/train/README.md for the rounds). Run as root, it
 # installs Debian's OpenBLAS, python3-torch and python3-onnx when they are
 # missing; it fetches ONNX Runtime (scripts/fetch_onnxruntime.sh) unless
 # ONNXRUNTIME_SHARED_LIBRARY_PATH names one.
