@@ -213,6 +213,9 @@ func TestAverageBudgetNeedsMatchingCalibration(t *testing.T) {
 	if _, err := newPlanner(testManifest(3), []*Calibration{cal}); err == nil {
 		t.Fatal("a 4-exit calibration was accepted for a 3-exit model")
 	}
+	if p, err := newPlanner(m, []*Calibration{nil, cal}); err != nil || len(p.cals) != 1 {
+		t.Fatalf("a nil calibration beside one: %v", err)
+	}
 	if _, err := newPlanner(m, []*Calibration{cal, cal}); err == nil || !strings.Contains(err.Error(), "two calibrations") {
 		t.Fatalf("two rms calibrations: %v", err)
 	}

@@ -74,6 +74,9 @@ func newPlanner(m *Manifest, cals []*Calibration) (*planner, error) {
 	p.share = make([]float64, len(m.Exits))
 	p.counts = make([]int, len(m.Exits))
 	for _, cal := range cals {
+		if cal == nil {
+			continue // as Config.Calibrations' zero value: none
+		}
 		if len(cal.Values) != len(m.Exits) {
 			return nil, fmt.Errorf("policy: calibration has %d exits, model %q has %d", len(cal.Values), m.Name, len(m.Exits))
 		}
