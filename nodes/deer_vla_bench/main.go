@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"math"
 	"os"
@@ -248,15 +249,9 @@ func (r *result) overall() float64 {
 func (r *result) avg() float64 { return r.gflops / float64(r.steps) }
 
 // evaluate runs every evaluation episode with one engine configuration.
-func (b *bench) evaluate(name string, s policy.Settings, withCal bool) (*result, error) {
-	var cals []*policy.Calibration
-	if withCal {
-		cal, err := policy.ReadCalibration(b.calibration)
-		if err != nil {
-			return nil, err
-		}
-		cals = append(cals, cal)
-	}
+// cals are the engine's calibrations (read-only, so shared between
+// concurrent configurations).
+func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibration) (*result, error) {
 	e, err := simloop.OpenEngine(b.model, b.library, b.threads, s, cals)
 	if err != nil {
 		return nil, err
@@ -302,15 +297,20 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 		return err
 	}
 	full := m.Exits[len(m.Exits)-1].GFLOPs
-	_, calErr := os.Stat(b.calibration)
+	// The DeeR rows' calibration, read once for all of them; a missing one
+	// skips them, a corrupt one is an error.
+	cal, calErr := policy.ReadCalibration(b.calibration)
+	if calErr != nil && !errors.Is(calErr, fs.ErrNotExist) && !b.quick {
+		return calErr
+	}
 	fmt.Fprintf(w, "model %s: %d exits, full depth %.4g decoder GFLOPs per action; %d episodes per family from seed %d\n\n",
 		m.Name, len(m.Exits), full, b.episodes, b.seed)
 
 	type config struct {
-		name    string
-		s       policy.Settings
-		withCal bool
-		deer    bool
+		name string
+		s    policy.Settings
+		cals []*policy.Calibration
+		deer bool
 	}
 	configs := []config{{name: "full depth"}}
 	for k := 1; k < len(m.Exits) && (b.alone || b.quick); k++ {
@@ -327,7 +327,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	} else {
 		for _, f := range fracs {
 			configs = append(configs, config{name: fmt.Sprintf("DeeR avg %.2f", f),
-				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric}, withCal: true, deer: true})
+				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric}, cals: []*policy.Calibration{cal}, deer: true})
 		}
 	}
 	// Configurations run concurrently, b.parallel at a time, each with its
@@ -342,7 +342,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i], errs[i] = b.evaluate(c.name, c.s, c.withCal)
+			results[i], errs[i] = b.evaluate(c.name, c.s, c.cals)
 			if errs[i] == nil {
 				fmt.Fprintf(os.Stderr, "%-14s success %5.1f%%  avg %.4g GFLOPs\n", c.name, results[i].overall(), results[i].avg())
 			}

@@ -61,3 +61,22 @@ func TestCheapestMatch(t *testing.T) {
 		t.Fatalf("got %q, want none within 2 points", got.name)
 	}
 }
+
+// TestDeerRowsCalibration: a missing calibration skips the DeeR rows with a
+// note; a corrupt one stops the benchmark with its path.
+func TestDeerRowsCalibration(t *testing.T) {
+	root := simloop.RepoRoot()
+	model := filepath.Join(root, "models", "deer_tiny")
+	b := &bench{model: model, library: simloop.LibraryUnder(root), threads: 1, episodes: 1, seed: 900000,
+		tasks: []sim.TaskKind{sim.TaskReach}, metric: policy.MetricCosine, calibration: filepath.Join(t.TempDir(), "none.csv")}
+	var out bytes.Buffer
+	if err := b.run(&out, []float64{0.3}, 2); err != nil || !strings.Contains(out.String(), "DeeR rows skipped") ||
+		strings.Contains(out.String(), "DeeR avg") {
+		t.Fatalf("missing calibration: %v\n%s", err, out.String())
+	}
+	b.calibration = filepath.Join(t.TempDir(), "corrupt.csv")
+	os.WriteFile(b.calibration, []byte("not a calibration\n"), 0o644)
+	if err := b.run(&out, []float64{0.3}, 2); err == nil || !strings.Contains(err.Error(), "corrupt.csv") {
+		t.Fatalf("corrupt calibration: %v", err)
+	}
+}
