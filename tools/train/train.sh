@@ -17,7 +17,7 @@ DAGGER2_EPOCHS=${DAGGER2_EPOCHS:-2}
 THREADS=${THREADS:-1}
 # Debian's python3-torch does its matrix products through the system BLAS
 # (libblas.so.3), and the default one is the netlib reference
-# implementation: OpenBLAS trains this model 2.5x faster. Pin it (the
+# implementation: OpenBLAS trains this model about 2x faster. Pin it (the
 # OpenMP build, as torch uses OpenMP) rather than rely on the system's
 # alternative, so every run uses the same kernels: results depend on them.
 BLAS_DIR=/usr/lib/$(uname -m)-linux-gnu/openblas-openmp
