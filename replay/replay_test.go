@@ -150,7 +150,7 @@ func thresholds(g *goldenFile, run string) control.Value {
 func TestReplayMatchesReference(t *testing.T) {
 	g := loadGolden(t)
 	bagDir := writeGoldenBag(t, g, 1, true)
-	node, p := newNode(t, map[string]control.Value{control.ParamThresholds: thresholds(g, "mixed_rms")})
+	node, p := newNode(t, map[string]control.Value{control.ParamThresholds: thresholds(g, "mixed_rms"), control.ParamMetric: control.String("rms")})
 	var exits []int
 	out := filepath.Join(t.TempDir(), "out")
 	rep, err := Run(Config{Bag: bagDir, Params: p, OutBag: out}, node, func(o *control.Output) { exits = append(exits, int(o.Action.ExitIndex)) })

@@ -61,7 +61,7 @@ func TestParamsCheckKindRangeAndReadOnly(t *testing.T) {
 			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.wreason) {
 				t.Fatalf("error %v, want a ParamError with %q", err, tc.wreason)
 			}
-			if q.Double(ParamAvgGFLOPs) != 0 || q.Str(ParamMetric) != "rms" {
+			if q.Double(ParamAvgGFLOPs) != 0 || q.Str(ParamMetric) != "cosine" {
 				t.Fatal("a rejected batch changed values")
 			}
 		})

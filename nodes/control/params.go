@@ -72,7 +72,7 @@ var Descriptors = []Descriptor{
 	{Name: ParamThresholds, Kind: KindDoubleArray, Default: Doubles(nil),
 		Description: "explicit per-exit thresholds, overriding budget.avg_gflops (empty: use the budget)",
 		Constraints: "empty, or one finite value per exit of the model; negative means never exit there"},
-	{Name: ParamMetric, Kind: KindString, Default: String("rms"),
+	{Name: ParamMetric, Kind: KindString, Default: String("cosine"),
 		Description: "distance between successive exits' actions, over the 6 pose values (rms_gripper: and the gripper command)", Constraints: "one of " + policy.MetricNames},
 	{Name: ParamHoldSteps, Kind: KindInt, Default: Int(0), Range: &Range{0, policy.MaxHoldSteps, 1},
 		Description: "reuse a decided exit for this many following steps"},

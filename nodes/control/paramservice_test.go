@@ -46,7 +46,7 @@ func TestListParametersLikeRclcpp(t *testing.T) {
 func TestParameterServices(t *testing.T) {
 	n, _ := newTestNode(t)
 	vals := n.GetParameters([]string{ParamMetric, "nope"})
-	if vals[0].String != "rms" || vals[1].Kind != 0 {
+	if vals[0].String != "cosine" || vals[1].Kind != 0 {
 		t.Fatalf("get: %+v", vals)
 	}
 	if k := n.GetParameterTypes([]string{ParamThresholds, "nope"}); k[0] != KindDoubleArray || k[1] != 0 {

@@ -62,7 +62,7 @@ func main() {
 	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
 	alone := flag.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
 	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
-	metricName := flag.String("metric", "rms", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
+	metricName := flag.String("metric", "cosine", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
 	flag.Parse()
 	metric, err := policy.ParseMetric(*metricName)
 	if err != nil {

@@ -39,6 +39,7 @@ var cases = []struct {
 }{
 	{"sample_demo_full_depth", "test/bags/sample_demo", nil},
 	{"sample_demo_avg_budget", "test/bags/sample_demo", []string{"budget.avg_gflops:=0.001"}},
+	{"sample_demo_avg_budget_rms", "test/bags/sample_demo", []string{"budget.avg_gflops:=0.001", "exit.metric:=rms"}},
 	{"sample_demo_peak_and_hold", "test/bags/sample_demo", []string{"budget.avg_gflops:=0.0009", "budget.peak_gflops:=0.002", "exit.hold_steps:=2"}},
 }
 

@@ -83,7 +83,7 @@ check "step_stats published" bash -c "t 30 ros2 topic echo --once /deer_vla/step
 echo "== parameters through the standard CLI"
 check "param list shows the budgets" bash -c "t 30 ros2 param list /deer_vla | grep -q budget.avg_gflops"
 check "param describe has a range" bash -c "t 30 ros2 param describe /deer_vla exit.hold_steps | grep -q 'Max value: 1000'"
-check "param get" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q rms"
+check "param get" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q cosine"
 full=$(exits 10)
 check "full depth by default: exit 4 only ($full)" bash -c "[ '$full' = ' 4 ' ]"
 check "param set budget.avg_gflops 0.0002 (accepted)" bash -c "t 30 ros2 param set /deer_vla budget.avg_gflops 0.0002 | grep -q successful"
@@ -116,9 +116,9 @@ check "node /deer_vla is up with use_sim_time" node_up
 check "use_sim_time is true" bash -c "t 30 ros2 param get /deer_vla use_sim_time | grep -q True"
 # deer_tiny ships one calibration per metric: the metric switches live under
 # an average budget; one without a calibration is refused, the old one kept.
-check "param set budget.avg_gflops 0.001, then exit.metric cosine (accepted)" bash -c "t 30 ros2 param set /deer_vla budget.avg_gflops 0.001 | grep -q successful && t 30 ros2 param set /deer_vla exit.metric cosine | grep -q successful"
+check "param set budget.avg_gflops 0.001, then exit.metric rms_gripper (accepted)" bash -c "t 30 ros2 param set /deer_vla budget.avg_gflops 0.001 | grep -q successful && t 30 ros2 param set /deer_vla exit.metric rms_gripper | grep -q successful"
 check "a metric without a calibration is rejected under a budget" bash -c "t 30 ros2 param set /deer_vla exit.metric l2 2>&1 | grep -q 'no calibration measured with metric l2'"
-check "the rejected metric kept cosine" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q cosine"
+check "the rejected metric kept rms_gripper" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q rms_gripper"
 background "$work/echo.log" bash -c "t 90 ros2 topic echo /action --field exit_index"
 sleep 3
 check "ros2 bag play --clock (our MCAP bag)" t 120 ros2 bag play "$share/test/bags/sample_demo" --clock
