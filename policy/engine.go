@@ -45,7 +45,8 @@ type Engine struct {
 	cand   [MaxExits + 1]candidate // [0] is the reference, [i] exit i
 	sess   sessions
 
-	settingsMu sync.Mutex // serialises planners
+	tracker    budgetTracker // under mu
+	settingsMu sync.Mutex    // serialises planners
 	planner    *planner
 	plan       atomic.Pointer[Plan]
 }

@@ -252,6 +252,8 @@ func TestInvalidSettingsKeepTheOldOnes(t *testing.T) {
 		{"NaN threshold", policy.Settings{Thresholds: []float64{1, math.NaN(), 1, 1}}},
 		{"average without calibration", policy.Settings{Budget: policy.Budget{AvgGFLOPs: 2}}},
 		{"hold steps", policy.Settings{HoldSteps: -1}},
+		{"negative budget window", policy.Settings{BudgetWindow: -1}},
+		{"budget window too long", policy.Settings{BudgetWindow: policy.MaxBudgetWindow + 1}},
 		{"metric", policy.Settings{Metric: 9}},
 	}
 	for _, tc := range bad {

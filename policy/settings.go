@@ -28,6 +28,11 @@ type Settings struct {
 	// AverageLastTwo executes the mean of the chosen exit's action and the
 	// previous exit's, a smoothing option of the reference code.
 	AverageLastTwo bool
+	// BudgetWindow, when above 0, holds the average budget on the steps
+	// the engine runs: the realised average over the last BudgetWindow
+	// steps corrects the thresholds solved from the calibration (see
+	// budgetTracker). 0 keeps the calibration's thresholds as solved.
+	BudgetWindow int
 }
 
 // Plan is what the engine does with the current settings, as solved.
@@ -47,6 +52,8 @@ type Plan struct {
 	// Note says how an average budget outside the feasible range was
 	// handled, or is empty.
 	Note string
+
+	cal *metricCalibration // the calibration the thresholds were solved from, or nil
 }
 
 // planner turns settings into plans. It is not safe for concurrent use.
@@ -113,6 +120,9 @@ func (p *planner) plan(s Settings) (*Plan, error) {
 	if s.HoldSteps < 0 || s.HoldSteps > MaxHoldSteps {
 		return nil, fmt.Errorf("policy: hold steps %d must be in [0, %d]", s.HoldSteps, MaxHoldSteps)
 	}
+	if s.BudgetWindow < 0 || s.BudgetWindow > MaxBudgetWindow {
+		return nil, fmt.Errorf("policy: budget window %d must be in [0, %d] steps", s.BudgetWindow, MaxBudgetWindow)
+	}
 	n, err := p.m.MaxExit(s.Budget)
 	if err != nil {
 		return nil, err
@@ -161,29 +171,48 @@ func (p *planner) solveAverage(s Settings, pl *Plan) error {
 		return fmt.Errorf("policy: no calibration measured with metric %s (there is one for %s): write one with the calibrate command's -metric %s, or set explicit thresholds", s.Metric, p.calibratedMetrics(), s.Metric)
 	}
 	n := pl.MaxExit
-	cost, share, th, counts := p.cost[:n], p.share[:n], pl.ExitThresholds, p.counts[:n]
+	cost := p.cost[:n]
 	switch {
 	case s.AvgGFLOPs <= cost[0]:
-		clear(share)
-		share[0] = 1
 		pl.Note = fmt.Sprintf("average budget %g GFLOPs is at or below exit 1's cost %g: every step exits at exit 1", s.AvgGFLOPs, cost[0])
 	case s.AvgGFLOPs >= cost[n-1]:
-		clear(share)
-		share[n-1] = 1
 		pl.Note = fmt.Sprintf("average budget %g GFLOPs covers exit %d's cost %g: no early exit", s.AvgGFLOPs, n, cost[n-1])
-	default:
-		pl.LogQ = solveQ(s.AvgGFLOPs, cost, share)
 	}
-	mc.solver.solve(share, th, counts)
-	if share[0] == 1 {
-		th[0] = math.Inf(1) // every step, whatever its distance
-	}
+	counts := p.counts[:n]
+	pl.LogQ = solveThresholds(s.AvgGFLOPs, cost, p.share[:n], pl.ExitThresholds, counts, mc.solver)
+	pl.cal = mc
 	var sum float64
 	for i, c := range counts {
 		sum += float64(c) * cost[i]
 	}
 	pl.ExpectedGFLOPs = sum / float64(mc.cal.Steps())
 	return nil
+}
+
+// solveThresholds sets th, one threshold per exit of cost (the exits'
+// cumulative GFLOPs), so that the calibration's steps spend avg GFLOPs on
+// average: geometric exit shares solved for avg, then the greedy rule.
+// counts gets how many calibration steps exit at each exit. It returns
+// the solved log q, or NaN when avg is outside the exits' costs and every
+// step exits at exit 1 or at the last. It allocates nothing.
+func solveThresholds(avg float64, cost, share, th []float64, counts []int, s *thresholdSolver) float64 {
+	n := len(cost)
+	logQ := math.NaN()
+	switch {
+	case avg <= cost[0]:
+		clear(share)
+		share[0] = 1
+	case avg >= cost[n-1]:
+		clear(share)
+		share[n-1] = 1
+	default:
+		logQ = solveQ(avg, cost, share)
+	}
+	s.solve(share, th, counts)
+	if share[0] == 1 {
+		th[0] = math.Inf(1) // every step, whatever its distance
+	}
+	return logQ
 }
 
 // expectedFor replays a calibration through explicit thresholds.

@@ -37,6 +37,10 @@ type StepResult struct {
 	Distances    [MaxExits]float64
 	// Thresholds[i] is exit i+1's threshold in force, for MaxExit exits.
 	Thresholds [MaxExits]float64
+	// SolvedGFLOPs is the average budget the thresholds in force were
+	// solved for: the user's, as corrected by Settings.BudgetWindow's
+	// tracking; 0 when they were not solved from a calibration.
+	SolvedGFLOPs float64
 	// Stage wall times: encoder, each block run (BlockTime[i] for exit
 	// i+1), all head evaluations together, and the whole step.
 	EncoderTime time.Duration
@@ -67,10 +71,12 @@ func (e *Engine) Step(obs *Observation) (StepResult, error) {
 	}
 	start := e.clock()
 	pl := e.plan.Load()
+	e.tracker.track(pl)
 	n := min(pl.MaxExit, e.sess.loaded)
 	r.MaxExit = n
-	copy(r.Thresholds[:n], pl.ExitThresholds)
+	copy(r.Thresholds[:n], e.tracker.th)
 	r.Thresholds[n-1] = math.Inf(1)
+	r.SolvedGFLOPs = e.tracker.solved
 
 	if err := e.loadInputs(obs, &r); err != nil {
 		return r, err
@@ -86,7 +92,7 @@ func (e *Engine) Step(obs *Observation) (StepResult, error) {
 	if e.ep.holdLeft > 0 {
 		exit, err = e.runHeld(min(e.ep.holdExit, n), &r)
 	} else {
-		exit, err = e.runExits(n, pl, &r)
+		exit, err = e.runExits(n, &r)
 	}
 	if err != nil {
 		return r, err
@@ -104,6 +110,7 @@ func (e *Engine) Step(obs *Observation) (StepResult, error) {
 	e.setAction(exit, pl, &r)
 	r.Exit = exit
 	r.GFLOPs = e.m.Exits[exit-1].GFLOPs
+	e.tracker.record(r.GFLOPs, e.planner.cost)
 	r.Total = e.clock().Sub(start)
 	return r, nil
 }
@@ -139,7 +146,8 @@ func (e *Engine) loadInputs(obs *Observation, r *StepResult) error {
 }
 
 // runExits is the DeeR exit rule over exits 1..n.
-func (e *Engine) runExits(n int, pl *Plan, r *StepResult) (int, error) {
+func (e *Engine) runExits(n int, r *StepResult) (int, error) {
+	pl := e.tracker.plan
 	if err := e.evalHead(e.t.reference, &e.cand[0], r); err != nil {
 		return 0, err
 	}
@@ -153,7 +161,7 @@ func (e *Engine) runExits(n int, pl *Plan, r *StepResult) (int, error) {
 		d := pl.Metric.Distance(&e.cand[i].pose, &e.cand[i-1].pose, e.cand[i].gripper, e.cand[i-1].gripper)
 		r.Distances[i-1] = d
 		r.NumDistances = i
-		if d <= pl.ExitThresholds[i-1] || i == n {
+		if d <= r.Thresholds[i-1] || i == n {
 			return i, nil
 		}
 	}

@@ -43,6 +43,19 @@ func newThresholdSolver(c *Calibration) *thresholdSolver {
 	return s
 }
 
+// withScratch returns a solver over the same sorted calibration with its
+// own scratch space (reusing exited's when it is big enough), so that two
+// goroutines can solve at the same time.
+func (s *thresholdSolver) withScratch(exited []uint64) thresholdSolver {
+	c := *s
+	words := len(s.exited)
+	if cap(exited) < words {
+		exited = make([]uint64, words)
+	}
+	c.exited = exited[:words]
+	return c
+}
+
 // solve fills th[i] for the len(share) allowed exits (the last is +Inf) and
 // counts[i] with how many calibration steps exit at exit i+1 under them.
 // Steps tied with a threshold exit with it, as they would at run time, so a

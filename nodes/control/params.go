@@ -22,6 +22,7 @@ const (
 	ParamAvgGFLOPs      = "budget.avg_gflops"
 	ParamPeakGFLOPs     = "budget.peak_gflops"
 	ParamMemoryMB       = "budget.memory_mb"
+	ParamBudgetWindow   = "budget.window"
 	ParamThresholds     = "exit.thresholds"
 	ParamMetric         = "exit.metric"
 	ParamHoldSteps      = "exit.hold_steps"
@@ -69,6 +70,8 @@ var Descriptors = []Descriptor{
 		Description: "most decoder GFLOPs in one action; deeper exits are not run (0: unset)"},
 	{Name: ParamMemoryMB, Kind: KindDouble, Default: Double(0), Range: &Range{0, 1e7, 0},
 		Description: "most MB (1e6 bytes) of weights loaded; deeper blocks are unloaded (0: unset)"},
+	{Name: ParamBudgetWindow, Kind: KindInt, Default: Int(500), Range: &Range{0, policy.MaxBudgetWindow, 1},
+		Description: "steps over which the realised average is held to budget.avg_gflops: thresholds are re-solved for a corrected budget when the robot's own steps spend more or less than the calibration's (0: the calibration's thresholds as solved)"},
 	{Name: ParamThresholds, Kind: KindDoubleArray, Default: Doubles(nil),
 		Description: "explicit per-exit thresholds, overriding budget.avg_gflops (empty: use the budget)",
 		Constraints: "empty, or one finite value per exit of the model; negative means never exit there"},
@@ -224,6 +227,7 @@ func (p Params) Settings() policy.Settings {
 		Metric:         metric,
 		HoldSteps:      int(p.Int(ParamHoldSteps)),
 		AverageLastTwo: p.Bool(ParamAverageLastTwo),
+		BudgetWindow:   int(p.Int(ParamBudgetWindow)),
 	}
 	if th := p.DoubleArray(ParamThresholds); len(th) > 0 {
 		s.Thresholds = slices.Clone(th)

@@ -71,6 +71,15 @@ func TestParameterServices(t *testing.T) {
 	if n.Params().Int(ParamHoldSteps) != 2 || n.Engine().Plan().HoldSteps != 2 {
 		t.Error("hold steps not applied")
 	}
+	if n.Engine().Plan().BudgetWindow != 500 {
+		t.Errorf("budget window %d in the engine, want the default 500", n.Engine().Plan().BudgetWindow)
+	}
+	if r := n.SetParametersEach([]NamedValue{{ParamBudgetWindow, Int(50)}}); !r[0].Successful || n.Engine().Plan().BudgetWindow != 50 {
+		t.Errorf("budget window 50: %+v, engine %d", r[0], n.Engine().Plan().BudgetWindow)
+	}
+	if r := n.SetParametersEach([]NamedValue{{ParamBudgetWindow, Int(-1)}}); r[0].Successful || n.Engine().Plan().BudgetWindow != 50 {
+		t.Errorf("budget window -1: %+v, engine %d", r[0], n.Engine().Plan().BudgetWindow)
+	}
 	// Atomically: one bad value, nothing applied.
 	r := n.SetParametersAtomically([]NamedValue{{ParamHoldSteps, Int(5)}, {ParamMetric, String("bogus")}})
 	if r.Successful || n.Params().Int(ParamHoldSteps) != 2 {

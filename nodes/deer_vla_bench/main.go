@@ -43,6 +43,7 @@ import (
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
@@ -62,6 +63,7 @@ func main() {
 	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
 	alone := flag.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
 	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
+	window := flag.Int("window", int(control.DefaultParams().Int(control.ParamBudgetWindow)), "DeeR rows: steps over which the realised average is held to the budget (0: the calibration's thresholds as solved; default: the node's budget.window)")
 	metricName := flag.String("metric", "cosine", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
 	flag.Parse()
 	metric, err := policy.ParseMetric(*metricName)
@@ -93,7 +95,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("deer_vla_bench: -budgets: %v", err)
 	}
-	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, alone: *alone, metric: metric, calibration: calibration}
+	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, alone: *alone, metric: metric, window: *window, calibration: calibration}
 	if err := b.run(os.Stdout, fracs, *match); err != nil {
 		log.Fatalf("deer_vla_bench: %v", err)
 	}
@@ -220,6 +222,7 @@ type bench struct {
 	quick          bool
 	alone          bool          // every exit alone too
 	metric         policy.Metric // of the DeeR rows; it must match the calibration's
+	window         int           // of the DeeR rows: policy.Settings.BudgetWindow
 	calibration    string        // the DeeR rows' calibration file
 }
 
@@ -262,8 +265,10 @@ func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibrat
 		return nil, err
 	}
 	res := &result{name: name, success: make([]int, len(b.tasks)), n: make([]int, len(b.tasks)), nExits: len(e.Manifest().Exits)}
-	for ti, kind := range b.tasks {
-		for ep := 0; ep < b.episodes; ep++ {
+	// Families take turns, as a robot's tasks would, so that a budget
+	// window spans a mix of them rather than one family at a time.
+	for ep := 0; ep < b.episodes; ep++ {
+		for ti, kind := range b.tasks {
 			seed := b.seed + uint64(ti*100000+ep)
 			obs := env.Reset(seed, kind)
 			e.Reset()
@@ -327,7 +332,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	} else {
 		for _, f := range fracs {
 			configs = append(configs, config{name: fmt.Sprintf("DeeR avg %.2f", f),
-				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric}, cals: []*policy.Calibration{cal}, deer: true})
+				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric, BudgetWindow: b.window}, cals: []*policy.Calibration{cal}, deer: true})
 		}
 	}
 	// Configurations run concurrently, b.parallel at a time, each with its
