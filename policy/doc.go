@@ -38,8 +38,11 @@
 // GFLOPs budget is turned into thresholds from a [Calibration]: the share of
 // steps exiting at exit i is taken as proportional to q^i, q is solved by
 // bisection so that the expected cost meets the budget, and thresholds are
-// set exit by exit by the greedy quantile rule. Explicit thresholds
-// override the solver. The edge cases are documented on [Budget].
+// set exit by exit by the greedy quantile rule. With
+// [Settings.BudgetWindow], the realised average over the last steps
+// corrects the budget the thresholds are solved for, so that the budget
+// holds on the engine's own steps, not only on the calibration's.
+// Explicit thresholds override the solver. The edge cases are documented on [Budget].
 //
 // # Concurrency
 //
