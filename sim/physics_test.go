@@ -17,12 +17,12 @@ func TestGrasp(t *testing.T) {
 		wantHeld bool
 	}{
 		{name: "centred and low", eff: [3]float64{0, 0, 0.05}, wantHeld: true},
-		{name: "within the grasp radius", eff: [3]float64{0.03, -0.02, 0.05}, wantHeld: true},
+		{name: "within the grasp radius", eff: [3]float64{0.7 * GraspRadius, -0.5 * GraspRadius, 0.05}, wantHeld: true},
 		{name: "at the highest grasp point", eff: [3]float64{0, 0, BlockHalf + GraspAbove}, wantHeld: true},
-		{name: "quarter turn is aligned", eff: [3]float64{0, 0, 0.05}, yaw: math.Pi / 2, blockYaw: 0.1, wantHeld: true},
-		{name: "outside the grasp radius", eff: [3]float64{0.05, 0, 0.05}},
+		{name: "quarter turn is aligned", eff: [3]float64{0, 0, 0.05}, yaw: math.Pi / 2, blockYaw: GraspYawTol / 2, wantHeld: true},
+		{name: "outside the grasp radius", eff: [3]float64{GraspRadius + 0.01, 0, 0.05}},
 		{name: "too high", eff: [3]float64{0, 0, BlockHalf + GraspAbove + 0.01}},
-		{name: "yaw misaligned", eff: [3]float64{0, 0, 0.05}, yaw: 0.3},
+		{name: "yaw misaligned", eff: [3]float64{0, 0, 0.05}, yaw: GraspYawTol + 0.1},
 		{name: "yaw half a quarter off", eff: [3]float64{0, 0, 0.05}, blockYaw: math.Pi / 4},
 	}
 	for _, tc := range tests {
@@ -42,9 +42,10 @@ func TestGrasp(t *testing.T) {
 }
 
 func TestGraspPicksNearestBlock(t *testing.T) {
-	s := oneBlock(TaskPick, [3]float64{0.03, 0, BlockHalf}, [3]float64{0, 0, 0.05})
+	// Both blocks are within the grasp radius.
+	s := oneBlock(TaskPick, [3]float64{0.8 * GraspRadius, 0, BlockHalf}, [3]float64{0, 0, 0.05})
 	s.NumBlocks = 2
-	s.Blocks[1] = Block{Colour: Blue, Pos: [3]float64{-0.01, 0, BlockHalf}}
+	s.Blocks[1] = Block{Colour: Blue, Pos: [3]float64{-0.4 * GraspRadius, 0, BlockHalf}}
 	s.apply(closeGripper, DefaultPosStep, DefaultRotStep)
 	if s.Held != 1 {
 		t.Fatalf("held block %d, want the nearer block 1", s.Held)

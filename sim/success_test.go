@@ -12,8 +12,9 @@ func oneBlock(task TaskKind, pos, eff [3]float64) State {
 }
 
 func TestSucceeded(t *testing.T) {
-	lb := BinOf(Left).Centre
+	lb, lh := BinOf(Left).Centre, BinOf(Left).Half
 	rb := BinOf(Right).Centre
+	r := ReachRadius
 	high := [3]float64{0, 0, 0.7}
 	tests := []struct {
 		name string
@@ -22,15 +23,15 @@ func TestSucceeded(t *testing.T) {
 		want bool
 	}{
 		{name: "place: resting in the left bin", s: oneBlock(TaskPlace, [3]float64{lb[0], lb[1], BlockHalf}, high), want: true},
-		{name: "place: on the bin's edge", s: oneBlock(TaskPlace, [3]float64{lb[0] + 0.2, lb[1] - 0.3, BlockHalf}, high), want: true},
-		{name: "place: just outside the bin", s: oneBlock(TaskPlace, [3]float64{lb[0] + 0.21, lb[1], BlockHalf}, high)},
+		{name: "place: on the bin's edge", s: oneBlock(TaskPlace, [3]float64{lb[0] + lh[0], lb[1] - lh[1], BlockHalf}, high), want: true},
+		{name: "place: just outside the bin", s: oneBlock(TaskPlace, [3]float64{lb[0] + lh[0] + 0.01, lb[1], BlockHalf}, high)},
 		{name: "place: in the other bin", s: oneBlock(TaskPlace, [3]float64{rb[0], rb[1], BlockHalf}, high)},
 		{name: "place: on the table", s: oneBlock(TaskPlace, [3]float64{0, 0, BlockHalf}, high)},
 		{name: "place: still falling into the bin", s: oneBlock(TaskPlace, [3]float64{lb[0], lb[1], BlockHalf + 0.05}, high)},
 		{name: "place: held over the bin", s: oneBlock(TaskPlace, [3]float64{lb[0], lb[1], BlockHalf}, high), held: true},
 		{name: "reach: at the hover point", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.2, 0.1, 2*BlockHalf + ReachHover}), want: true},
-		{name: "reach: inside the radius", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.23, 0.13, 2*BlockHalf + ReachHover}), want: true},
-		{name: "reach: outside the radius", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.26, 0.1, 2*BlockHalf + ReachHover})},
+		{name: "reach: inside the radius", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.2 + 0.6*r, 0.1 + 0.6*r, 2*BlockHalf + ReachHover}), want: true},
+		{name: "reach: outside the radius", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.2 + r + 0.01, 0.1, 2*BlockHalf + ReachHover})},
 		{name: "reach: too high", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.2, 0.1, 0.4})},
 		{name: "pick: held and lifted", s: oneBlock(TaskPick, [3]float64{0, 0, BlockHalf + LiftHeight}, high), held: true, want: true},
 		{name: "pick: held but low", s: oneBlock(TaskPick, [3]float64{0, 0, BlockHalf + 0.1}, high), held: true},

@@ -45,6 +45,7 @@ START=$(date +%s)
 go build -o "$WORK/deer_vla_demos" ./nodes/deer_vla_demos
 go build -o "$WORK/deer_vla_bench" ./nodes/deer_vla_bench
 demos() { rm -rf "$1"; "$WORK/deer_vla_demos" -out "$@"; }
+
 train() {
 	/usr/bin/python3 tools/train/deer_tiny.py --val "$WORK/val" --sample test/bags/sample_demo \
 		--threads "$THREADS" --huber 1.0 --state-w 0.5 "$@"
@@ -53,10 +54,15 @@ train() {
 # calibration 500000+, sample bag 1+; the benchmark evaluates from 900000
 # (deer_vla_bench -seed). The training and validation sets also record the
 # true sim state (/sim_state), the targets of the auxiliary state losses.
+# The small sets are written on the second core while the training set is.
+(
+	demos "$WORK/val" -episodes 40 -seed 700000 -noise 0 -state
+	demos "$WORK/calib" -episodes 80 -seed 500000 -noise 0.05
+	demos test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
+) &
+P1=$!
 demos "$WORK/train" -episodes 800 -seed 100000 -noise 0.1 -state
-demos "$WORK/val" -episodes 40 -seed 700000 -noise 0 -state
-demos "$WORK/calib" -episodes 80 -seed 500000 -noise 0.05
-demos test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
+wait $P1
 # Round 1: behaviour cloning of the expert.
 ROUND1=models/deer_tiny
 if [ "$DAGGER_EPOCHS" -gt 0 ]; then ROUND1="$WORK/round1"; fi
@@ -74,13 +80,17 @@ train --train "$WORK/train" --out "$ROUND1" --epochs "$EPOCHS" --pretrain-steps 
 if [ "$DAGGER_EPOCHS" -gt 0 ]; then
 	ROUND2=models/deer_tiny
 	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then ROUND2="$WORK/round2"; fi
-	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2
+	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2 &
+	P1=$!
 	demos "$WORK/dagger_exit1" -episodes 200 -seed 300200 -noise 0 -state -policy "$ROUND1" -beta 0.2 -exit 1
+	wait $P1 # the two runs are independent: one core each (set -e: a failure stops here)
 	train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" --out "$ROUND2" --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
 		--init "$WORK/round1.pt" --checkpoint "$WORK/round2.pt"
 	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then
-		demos "$WORK/dagger2" -episodes 200 -seed 310000 -noise 0 -state -policy "$ROUND2" -beta 0.2
+		demos "$WORK/dagger2" -episodes 200 -seed 310000 -noise 0 -state -policy "$ROUND2" -beta 0.2 &
+		P1=$!
 		demos "$WORK/dagger2_exit1" -episodes 200 -seed 310200 -noise 0 -state -policy "$ROUND2" -beta 0.2 -exit 1
+		wait $P1
 		train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" "$WORK/dagger2" "$WORK/dagger2_exit1" \
 			--out models/deer_tiny --epochs "$DAGGER2_EPOCHS" --lr 5e-4 --init "$WORK/round2.pt" --checkpoint "$WORK/deer_tiny.pt"
 	fi
