@@ -81,8 +81,9 @@ check "actions with frame_id copied from the image" bash -c "t 30 ros2 topic ech
 check "step_stats published" bash -c "t 30 ros2 topic echo --once /deer_vla/step_stats | grep -q distances"
 
 echo "== parameters through the standard CLI"
-check "param list shows the budgets" bash -c "t 30 ros2 param list /deer_vla | grep -q budget.avg_gflops"
+check "param list shows the budgets" bash -c "t 30 ros2 param list /deer_vla | grep -q budget.avg_gflops && t 30 ros2 param list /deer_vla | grep -q budget.window"
 check "param describe has a range" bash -c "t 30 ros2 param describe /deer_vla exit.hold_steps | grep -q 'Max value: 1000'"
+check "budget.window is an integer with a range" bash -c "t 30 ros2 param describe /deer_vla budget.window | grep -q 'Max value: 100000'"
 check "param get" bash -c "t 30 ros2 param get /deer_vla exit.metric | grep -q cosine"
 full=$(exits 10)
 check "full depth by default: exit 4 only ($full)" bash -c "[ '$full' = ' 4 ' ]"
