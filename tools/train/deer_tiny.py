@@ -492,7 +492,7 @@ def pretrain_vision(net, data, args, log):
     params = list(enc.parameters()) + list(head.parameters()) + list(net.blocks.parameters()) + \
         list(net.exit_state.parameters())
     opt = torch.optim.AdamW(params, lr=args.pretrain_lr, weight_decay=1e-4)
-    rng = np.random.RandomState(SEED)
+    rng = np.random.RandomState(args.seed)
     sizes = np.array([e["n"] for e in data.eps])
     cum = np.cumsum(sizes)
     t_start = time.time()
@@ -529,8 +529,8 @@ def pretrain_vision(net, data, args, log):
 def train(net, data, args, log):
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
-    rng = random.Random(SEED)
-    gen = torch.Generator().manual_seed(SEED)
+    rng = random.Random(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
     def n_windows(b):
         eps = [data.eps[i] for i in b]
         return (max(e["n"] for e in eps) + args.window - 1) // args.window
@@ -885,12 +885,14 @@ def main():
     ap.add_argument("--checkpoint", help="save/load the trained weights here")
     ap.add_argument("--init", help="start from these weights (a --checkpoint of an earlier round)")
     ap.add_argument("--skip-train", action="store_true", help="load --checkpoint instead of training")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="seed of initialisation, batches and exit sampling (runs differ a lot between seeds)")
     args = ap.parse_args()
 
     warnings.filterwarnings("ignore", category=UserWarning)
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     log_lines = []
