@@ -44,13 +44,21 @@ type budgetTracker struct {
 	counts   []int
 }
 
-// track makes t follow pl, restarting it when pl is a new plan. It
-// allocates only then, never in the steady state.
+// track makes t follow pl. A plan that solves the same average budget
+// from the same calibration over the same exits and window (a change of
+// hold steps, say) keeps the tracker's window and correction; any other
+// restarts it from the calibration's thresholds. It allocates only on a
+// restart, never in the steady state.
 func (t *budgetTracker) track(pl *Plan) {
 	if t.plan == pl {
 		return
 	}
+	old := t.plan
 	t.plan = pl
+	if t.on && old.cal == pl.cal && old.AvgGFLOPs == pl.AvgGFLOPs && old.MaxExit == pl.MaxExit &&
+		old.BudgetWindow == pl.BudgetWindow && pl.Thresholds == nil {
+		return
+	}
 	t.th = append(t.th[:0], pl.ExitThresholds...)
 	t.on = pl.BudgetWindow > 0 && pl.cal != nil && !math.IsNaN(pl.LogQ)
 	t.solved = 0

@@ -140,3 +140,20 @@ func TestBudgetWindowAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per step, want 0", allocs)
 	}
 }
+
+// A change that leaves the average budget's problem as it was (hold
+// steps here) keeps the correction; the budget window is not restarted.
+func TestBudgetWindowSurvivesUnrelatedSettings(t *testing.T) {
+	s := policy.Settings{Budget: policy.Budget{AvgGFLOPs: 2}, BudgetWindow: 100}
+	sr := shiftedEngine(t, s, 2)
+	_, before := sr.average(t, 1000, 1)
+	s.HoldSteps = 1
+	if _, err := sr.e.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	after := step(t, sr.e, obs("move to the red block"))
+	// A restart would solve for the user's budget, 2, again.
+	if before.SolvedGFLOPs == 2 || after.SolvedGFLOPs == 2 {
+		t.Fatalf("solved for %v before the change, %v after; want a corrected budget in both", before.SolvedGFLOPs, after.SolvedGFLOPs)
+	}
+}
