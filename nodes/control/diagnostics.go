@@ -65,6 +65,10 @@ func (n *Node) Diagnostics() DiagnosticStatus {
 	}
 	if plan.AvgGFLOPs > 0 {
 		add("avg / budget", f(s.AvgGFLOPs/plan.AvgGFLOPs))
+		// What budget.window's correction currently solves the thresholds
+		// for: below the budget when the robot's steps disagree more
+		// between exits than the calibration's did.
+		add("thresholds solved for avg GFLOPs", f(s.SolvedGFLOPs))
 	}
 	return d
 }

@@ -202,7 +202,7 @@ func (l *Loop) fill(r *policy.StepResult, clamp float32) {
 	a.Gripper, a.GripperProbability = r.Action.Gripper, r.Action.GripperProb
 	a.ExitIndex, a.GFLOPs, a.LatencyMs = uint8(r.Exit), float32(r.GFLOPs), ms(r.Total)
 
-	l.window.Add(float64(a.LatencyMs), r.GFLOPs, r.Exit)
+	l.window.Add(float64(a.LatencyMs), r.GFLOPs, r.Exit, r.SolvedGFLOPs)
 	s := &o.Stats
 	s.Header = header
 	s.ExitIndex, s.MaxExit, s.Held, s.GFLOPs = uint8(r.Exit), uint8(r.MaxExit), r.Held, float32(r.GFLOPs)

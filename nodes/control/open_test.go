@@ -2,8 +2,10 @@ package control
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/policy/policytest"
@@ -63,5 +65,50 @@ func TestMetricSwitchesLiveBetweenTheModelsCalibrations(t *testing.T) {
 	}
 	if cals, err := loadCalibrations(p, m.Dir); err != nil || len(cals) != 1 || cals[0].Metric != policy.MetricCosine {
 		t.Fatalf("model.calibration: %d calibrations, %v", len(cals), err)
+	}
+}
+
+// Diagnostics report the budget the thresholds are solved for once the
+// budget window corrects it: the scripted model's exits always agree, so
+// every step exits at exit 1 (1 GFLOPs), and the window raises the budget
+// solved for above the 2.5 asked.
+func TestDiagnosticsShowTheBudgetWindowsCorrection(t *testing.T) {
+	m := policytest.WriteModel(t, 4)
+	writeCalibration(t, filepath.Join(m.Dir, policy.CalibrationFileFor(policy.MetricCosine)), policy.MetricCosine, 4, 100)
+	cals, err := loadCalibrations(DefaultParams(), m.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := newNodeOn(t, m, cals)
+	if err := n.SetParams(map[string]Value{ParamAvgGFLOPs: Double(2.5), ParamBudgetWindow: Int(20)}); err != nil {
+		t.Fatal(err)
+	}
+	solved := func() float64 {
+		for _, kv := range n.Diagnostics().Values {
+			if kv.Key == "thresholds solved for avg GFLOPs" {
+				v, err := strconv.ParseFloat(kv.Value, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+		}
+		t.Fatal("no 'thresholds solved for avg GFLOPs' in the diagnostics")
+		return 0
+	}
+	l := n.Loop()
+	l.OnInstruction("move")
+	for i := range 60 {
+		stamp := int64(time.Hour) + int64(i)*int64(time.Second)
+		l.OnStaticImage(rgbImage(stamp, 1))
+		if _, _, err := l.Tick(stamp); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && solved() != 2.5 {
+			t.Fatalf("first step solved for %v, want the budget 2.5", solved())
+		}
+	}
+	if got := solved(); got <= 2.5 || got > 4 {
+		t.Fatalf("after 60 steps at exit 1: solved for %v, want between the budget 2.5 and full depth's 4", got)
 	}
 }

@@ -17,6 +17,7 @@ type Window struct {
 	gflops    []float64
 	exits     []int
 	next, n   int
+	solved    float64   // the last step's SolvedGFLOPs
 	sorted    []float64 // scratch for percentiles
 }
 
@@ -25,10 +26,12 @@ func NewWindow(size int) *Window {
 	return &Window{latencyMs: make([]float64, size), gflops: make([]float64, size), exits: make([]int, size), sorted: make([]float64, 0, size)}
 }
 
-// Add records one step.
-func (w *Window) Add(latencyMs, gflops float64, exit int) {
+// Add records one step; solvedGFLOPs is the average budget its thresholds
+// were solved for (policy.StepResult.SolvedGFLOPs).
+func (w *Window) Add(latencyMs, gflops float64, exit int, solvedGFLOPs float64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.solved = solvedGFLOPs
 	w.latencyMs[w.next], w.gflops[w.next], w.exits[w.next] = latencyMs, gflops, exit
 	w.next = (w.next + 1) % len(w.latencyMs)
 	w.n = min(w.n+1, len(w.latencyMs))
@@ -65,13 +68,16 @@ type Summary struct {
 	LatencyP50, LatencyP95, LatencyP99 float64 // milliseconds
 	AvgGFLOPs, PeakGFLOPs              float64
 	ExitCounts                         [policy.MaxExits + 1]int // [i]: steps that exited at exit i
+	// SolvedGFLOPs is the average budget the last step's thresholds were
+	// solved for: the user's, corrected by the budget window (0: none).
+	SolvedGFLOPs float64
 }
 
 // Summary computes the percentiles and histogram.
 func (w *Window) Summary() Summary {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	s := Summary{Steps: w.n, AvgGFLOPs: w.avgGFLOPs()}
+	s := Summary{Steps: w.n, AvgGFLOPs: w.avgGFLOPs(), SolvedGFLOPs: w.solved}
 	if w.n == 0 {
 		return s
 	}
