@@ -92,7 +92,7 @@ func (e *Engine) Step(obs *Observation) (StepResult, error) {
 	if e.ep.holdLeft > 0 {
 		exit, err = e.runHeld(min(e.ep.holdExit, n), &r)
 	} else {
-		exit, err = e.runExits(n, &r)
+		exit, err = e.runExits(n, pl, &r)
 	}
 	if err != nil {
 		return r, err
@@ -146,8 +146,8 @@ func (e *Engine) loadInputs(obs *Observation, r *StepResult) error {
 }
 
 // runExits is the DeeR exit rule over exits 1..n.
-func (e *Engine) runExits(n int, r *StepResult) (int, error) {
-	pl := e.tracker.plan
+// The thresholds in force are r.Thresholds (the budget window's, when on).
+func (e *Engine) runExits(n int, pl *Plan, r *StepResult) (int, error) {
 	if err := e.evalHead(e.t.reference, &e.cand[0], r); err != nil {
 		return 0, err
 	}
