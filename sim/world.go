@@ -87,6 +87,13 @@ func (b Bin) Contains(x, y float64) bool {
 	return math.Abs(x-b.Centre[0]) <= b.Half[0] && math.Abs(y-b.Centre[1]) <= b.Half[1]
 }
 
+// distance is how far the point (x, y) lies outside b (0 inside).
+func (b Bin) distance(x, y float64) float64 {
+	dx := max(math.Abs(x-b.Centre[0])-b.Half[0], 0)
+	dy := max(math.Abs(y-b.Centre[1])-b.Half[1], 0)
+	return math.Hypot(dx, dy)
+}
+
 // Bins are the two target areas, indexed by Side-1.
 var Bins = [2]Bin{
 	{Side: Left, Centre: [2]float64{-0.75, 0}, Half: [2]float64{0.2, 0.3}},

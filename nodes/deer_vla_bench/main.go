@@ -64,6 +64,7 @@ func main() {
 	alone := flag.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
 	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
 	window := flag.Int("window", int(control.DefaultParams().Int(control.ParamBudgetWindow)), "DeeR rows: steps over which the realised average is held to the budget (0: the calibration's thresholds as solved; default: the node's budget.window)")
+	failures := flag.String("failures", "", "write one line per failed episode to this file: configuration, family, seed, steps, steps per exit, and what the task still lacked")
 	metricName := flag.String("metric", "cosine", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
 	flag.Parse()
 	metric, err := policy.ParseMetric(*metricName)
@@ -96,7 +97,18 @@ func main() {
 		log.Fatalf("deer_vla_bench: -budgets: %v", err)
 	}
 	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, alone: *alone, metric: metric, window: *window, calibration: calibration}
-	if err := b.run(os.Stdout, fracs, *match); err != nil {
+	var failFile *os.File
+	if *failures != "" {
+		if failFile, err = os.Create(*failures); err != nil {
+			log.Fatalf("deer_vla_bench: -failures: %v", err)
+		}
+		b.failures = failFile
+	}
+	err = b.run(os.Stdout, fracs, *match)
+	if failFile != nil {
+		err = errors.Join(err, failFile.Close())
+	}
+	if err != nil {
 		log.Fatalf("deer_vla_bench: %v", err)
 	}
 }
@@ -224,6 +236,7 @@ type bench struct {
 	metric         policy.Metric // of the DeeR rows; it must match the calibration's
 	window         int           // of the DeeR rows: policy.Settings.BudgetWindow
 	calibration    string        // the DeeR rows' calibration file
+	failures       io.Writer     // when not nil, one line per failed episode
 }
 
 // result is one configuration's closed-loop outcome.
@@ -236,6 +249,7 @@ type result struct {
 	peak       float64
 	exitCounts [policy.MaxExits]int
 	nExits     int
+	failures   []string // one line per failed episode, when bench.failures is set
 }
 
 func (r *result) rate(i int) float64 { return 100 * float64(r.success[i]) / float64(r.n[i]) }
@@ -272,6 +286,7 @@ func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibrat
 			seed := b.seed + uint64(ti*100000+ep)
 			obs := env.Reset(seed, kind)
 			e.Reset()
+			var exits [policy.MaxExits]int // this episode's
 			for {
 				r, err := e.Step(simloop.Observation(&obs))
 				if err != nil {
@@ -281,12 +296,17 @@ func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibrat
 				res.gflops += r.GFLOPs
 				res.peak = math.Max(res.peak, r.GFLOPs)
 				res.exitCounts[r.Exit-1]++
+				exits[r.Exit-1]++
 				var info sim.StepInfo
 				obs, info = env.Step(simloop.Action(r.Action))
 				if info.Done {
 					res.n[ti]++
 					if info.Success {
 						res.success[ti]++
+					} else if b.failures != nil {
+						st := env.State()
+						res.failures = append(res.failures, fmt.Sprintf("%s\t%s\tseed %d\t%d steps\texits %s\t%s",
+							name, kind, seed, info.Step, histogram(exits[:res.nExits]), sim.Shortfall(&st)))
 					}
 					break
 				}
@@ -387,6 +407,15 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
+	if b.failures != nil {
+		for _, r := range results {
+			for _, f := range r.failures {
+				if _, err := fmt.Fprintln(b.failures, f); err != nil {
+					return err
+				}
+			}
+		}
+	}
 
 	fr := results[0]
 	fmt.Fprintln(w)
@@ -416,6 +445,15 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	fmt.Fprintf(w, "DeeR matches full depth within %g points at %.5f avg GFLOPs (%s, %.1f%%): %.2fx less average compute than full depth (%.5f)\n",
 		match, best.avg(), best.name, best.overall(), fr.avg()/best.avg(), fr.avg())
 	return nil
+}
+
+// histogram joins step counts per exit as a/b/c.
+func histogram(counts []int) string {
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, "/")
 }
 
 // cheapestMatch returns the result of rs with the lowest average GFLOPs

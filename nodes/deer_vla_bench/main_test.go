@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,4 +81,62 @@ func TestDeerRowsCalibration(t *testing.T) {
 	if err := b.run(&out, []float64{0.3}, 2); err == nil || !strings.Contains(err.Error(), "corrupt.csv") {
 		t.Fatalf("corrupt calibration: %v", err)
 	}
+}
+
+// TestFailuresListEveryFailedEpisode: with -failures, every episode a row
+// failed gets one line (configuration, family, seed, steps, steps per exit,
+// shortfall), and successes get none. The untrained test model fails most
+// episodes; the shipped one succeeds at most.
+func TestFailuresListEveryFailedEpisode(t *testing.T) {
+	root := simloop.RepoRoot()
+	for _, name := range []string{"tiny_test", "deer_tiny"} {
+		var lines bytes.Buffer
+		b := &bench{model: filepath.Join(root, "models", name), library: simloop.LibraryUnder(root), threads: 1, episodes: 2,
+			seed: 900000, tasks: sim.AllTasks[:], quick: true, failures: &lines}
+		var out bytes.Buffer
+		if err := b.run(&out, nil, 2); err != nil {
+			t.Fatal(err)
+		}
+		perRow := map[string]int{}
+		for _, l := range strings.Split(strings.TrimSpace(lines.String()), "\n") {
+			if l == "" {
+				continue
+			}
+			f := strings.Split(l, "\t")
+			if len(f) != 6 || !strings.HasPrefix(f[2], "seed ") || !strings.HasSuffix(f[3], " steps") || !strings.HasPrefix(f[4], "exits ") || f[5] == "" {
+				t.Fatalf("%s: malformed failure line %q", name, l)
+			}
+			if _, err := parseTasks(f[1]); err != nil {
+				t.Fatalf("%s: failure line %q: %v", name, l, err)
+			}
+			perRow[f[0]]++
+		}
+		// The table's overall rate of each row gives its failures.
+		for _, row := range []string{"full depth", "exit 1 only"} {
+			rate := tableOverall(t, out.String(), row)
+			want := int(math.Round(float64(2*len(sim.AllTasks)) * (100 - rate) / 100))
+			if perRow[row] != want {
+				t.Errorf("%s, %s: %d failure lines, the table's %.1f%% success means %d:\n%s", name, row, perRow[row], rate, want, lines.String())
+			}
+		}
+		if name == "tiny_test" && perRow["full depth"] == 0 {
+			t.Errorf("the untrained model failed no episode: the test checks nothing")
+		}
+	}
+}
+
+// tableOverall reads a row's overall success (percent) from the table.
+func tableOverall(t *testing.T, table, row string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(table, "\n") {
+		if f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(l), row)); strings.HasPrefix(strings.TrimSpace(l), row) && len(f) > 4 {
+			v, err := strconv.ParseFloat(f[4], 64)
+			if err != nil {
+				t.Fatalf("row %q: %v", row, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no row %q in:\n%s", row, table)
+	return 0
 }
