@@ -531,6 +531,12 @@ def train(net, data, args, log):
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
+    exit_w = None
+    if args.exit_weights:
+        exit_w = torch.tensor([float(x) for x in args.exit_weights.split(",")])
+        n_w = N_EXITS + 1 if args.train_ref else N_EXITS
+        if len(exit_w) != n_w or (exit_w < 0).any() or exit_w.sum() <= 0:
+            raise SystemExit("--exit-weights: want %d non-negative weights" % n_w)
     def n_windows(b):
         eps = [data.eps[i] for i in b]
         return (max(e["n"] for e in eps) + args.window - 1) // args.window
@@ -583,15 +589,24 @@ def train(net, data, args, log):
                 feats, vis = feats
                 F_all = torch.stack(feats[1:])                     # [E, B*l, D]
                 F_all = F_all.view(N_EXITS, B, l, D)
+                # --train-ref: the head also learns the reference feature
+                F_pick = torch.stack(feats).view(N_EXITS + 1, B, l, D) if args.train_ref else F_all
+                n_pick = F_pick.shape[0]
                 idx = torch.tensor(act)
                 s_in = (state[0][:, idx], state[1][:, idx])
                 # per-step random exits
-                pick = torch.randint(0, N_EXITS, (B, l), generator=gen)
-                f_step = torch.gather(F_all, 0, pick.view(1, B, l, 1).expand(1, B, l, D))[0]
+                if exit_w is None:
+                    pick = torch.randint(0, n_pick, (B, l), generator=gen)
+                else:
+                    pick = torch.multinomial(exit_w, B * l, replacement=True, generator=gen).view(B, l)
+                f_step = torch.gather(F_pick, 0, pick.view(1, B, l, 1).expand(1, B, l, D))[0]
                 p1, g1, s_out = net.head.seq(f_step.transpose(0, 1), s_in)
                 # per-segment random exit
-                seg = torch.randint(0, N_EXITS, (B,), generator=gen)
-                f_seg = F_all[seg, torch.arange(B)]                 # [B, l, D]
+                if exit_w is None:
+                    seg = torch.randint(0, n_pick, (B,), generator=gen)
+                else:
+                    seg = torch.multinomial(exit_w, B, replacement=True, generator=gen)
+                f_seg = F_pick[seg, torch.arange(B)]                 # [B, l, D]
                 p2, g2, _ = net.head.seq(f_seg.transpose(0, 1), s_in)
                 vm = valid.transpose(0, 1)                          # [l, B]
                 tgt_p = pose.transpose(0, 1)
@@ -882,6 +897,9 @@ def main():
     ap.add_argument("--max-episodes", type=int, default=0, help="use only the first N episodes of each training bag")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parity-episodes", type=int, default=2)
+    ap.add_argument("--train-ref", action="store_true",
+                    help="sample the reference feature (layer 1) among the exits the shared head trains on")
+    ap.add_argument("--exit-weights", help="comma-separated sampling weights of the exits the shared head trains on (default: uniform)")
     ap.add_argument("--checkpoint", help="save/load the trained weights here")
     ap.add_argument("--init", help="start from these weights (a --checkpoint of an earlier round)")
     ap.add_argument("--skip-train", action="store_true", help="load --checkpoint instead of training")
