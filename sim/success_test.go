@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"fmt"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // oneBlock returns a state of task with a single red block at pos, not
 // held, and the effector at eff, open.
@@ -52,58 +48,6 @@ func TestSucceeded(t *testing.T) {
 			}
 			if got := Succeeded(&s); got != tc.want {
 				t.Fatalf("Succeeded = %v, want %v (block %+v)", got, tc.want, s.Blocks[0])
-			}
-		})
-	}
-}
-
-// TestShortfall: each family's failure report says what is missing, in
-// numbers that follow the success constants, and names a wrong block.
-func TestShortfall(t *testing.T) {
-	lb, lh := BinOf(Left).Centre, BinOf(Left).Half
-	high := [3]float64{0, 0, 0.7}
-	hover := 2*BlockHalf + ReachHover
-	withGreen := func(s State, green [3]float64) State {
-		s.NumBlocks = 2
-		s.Blocks[1] = Block{Colour: Green, Pos: green}
-		return s
-	}
-	tests := []struct {
-		name string
-		s    State
-		held int
-		want []string
-		not  string
-	}{
-		{name: "reach: below the target", s: oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{0.2, 0.1, hover - 0.09}), held: -1,
-			want: []string{"effector 0.090 m from the reach target", "dz -0.090"}, not: "over the"},
-		{name: "reach: over the wrong block", s: withGreen(oneBlock(TaskReach, [3]float64{0.2, 0.1, BlockHalf}, [3]float64{-0.4, 0.1, hover}), [3]float64{-0.4, 0.1, BlockHalf}), held: -1,
-			want: []string{"effector 0.600 m from the reach target", "effector over the green block, not the red one"}},
-		{name: "push: short", s: oneBlock(TaskPush, [3]float64{0.1, 0, BlockHalf}, high), held: -1,
-			want: []string{fmt.Sprintf("block moved +0.100 m right of %.2f m", PushDistance)}},
-		{name: "pick: held low", s: oneBlock(TaskPick, [3]float64{0, 0, BlockHalf + LiftHeight - 0.05}, high), held: 0,
-			want: []string{"block held, its bottom 0.050 m below the lift height"}},
-		{name: "pick: not held", s: oneBlock(TaskPick, [3]float64{0, 0, BlockHalf}, [3]float64{0, 0, BlockHalf + 0.3}), held: -1,
-			want: []string{"block not held, effector 0.300 m from it"}},
-		{name: "pick: holding the wrong block", s: withGreen(oneBlock(TaskPick, [3]float64{0.5, 0, BlockHalf}, high), [3]float64{0, 0, 0.5}), held: 1,
-			want: []string{"block not held", "holding the green block instead"}},
-		{name: "place: still held", s: oneBlock(TaskPlace, [3]float64{lb[0], lb[1], 0.3}, high), held: 0,
-			want: []string{"block still held"}},
-		{name: "place: outside the bin", s: oneBlock(TaskPlace, [3]float64{lb[0] + lh[0] + 0.01, lb[1], BlockHalf}, high), held: -1,
-			want: []string{"block 0.010 m outside the left bin"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := tc.s
-			s.Held = tc.held
-			got := Shortfall(&s)
-			for _, w := range tc.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("Shortfall = %q, want it to contain %q", got, w)
-				}
-			}
-			if tc.not != "" && strings.Contains(got, tc.not) {
-				t.Errorf("Shortfall = %q, should not contain %q", got, tc.not)
 			}
 		})
 	}

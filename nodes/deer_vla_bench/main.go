@@ -23,6 +23,10 @@
 //	go run ./nodes/deer_vla_bench -episodes 200 -metric cosine
 //
 // -calibration names another calibration file to write or read.
+//
+// -failures FILE lists every failed episode (row, family, seed, steps,
+// steps per exit, and what its task still lacked: sim.ShortfallOf), and
+// the table is followed by their counts per family and kind, per row.
 package main
 
 import (
@@ -32,10 +36,12 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,7 +255,8 @@ type result struct {
 	peak       float64
 	exitCounts [policy.MaxExits]int
 	nExits     int
-	failures   []string // one line per failed episode, when bench.failures is set
+	failures   []string       // one line per failed episode, when bench.failures is set
+	failKinds  map[string]int // failed episodes by "family: shortfall kind"
 }
 
 func (r *result) rate(i int) float64 { return 100 * float64(r.success[i]) / float64(r.n[i]) }
@@ -278,7 +285,8 @@ func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibrat
 	if err != nil {
 		return nil, err
 	}
-	res := &result{name: name, success: make([]int, len(b.tasks)), n: make([]int, len(b.tasks)), nExits: len(e.Manifest().Exits)}
+	res := &result{name: name, success: make([]int, len(b.tasks)), n: make([]int, len(b.tasks)), nExits: len(e.Manifest().Exits),
+		failKinds: map[string]int{}}
 	// Families take turns, as a robot's tasks would, so that a budget
 	// window spans a mix of them rather than one family at a time.
 	for ep := 0; ep < b.episodes; ep++ {
@@ -305,8 +313,10 @@ func (b *bench) evaluate(name string, s policy.Settings, cals []*policy.Calibrat
 						res.success[ti]++
 					} else if b.failures != nil {
 						st := env.State()
-						res.failures = append(res.failures, fmt.Sprintf("%s\t%s\tseed %d\t%d steps\texits %s\t%s",
-							name, kind, seed, info.Step, histogram(exits[:res.nExits]), sim.Shortfall(&st)))
+						f := sim.ShortfallOf(&st)
+						res.failures = append(res.failures, fmt.Sprintf("%s\t%s\tseed %d\t%d steps\texits %s\t%s\t%s",
+							name, kind, seed, info.Step, histogram(exits[:res.nExits]), f.Kind, f.Detail))
+						res.failKinds[kind.String()+": "+f.Kind]++
 					}
 					break
 				}
@@ -408,12 +418,8 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	}
 	tw.Flush()
 	if b.failures != nil {
-		for _, r := range results {
-			for _, f := range r.failures {
-				if _, err := fmt.Fprintln(b.failures, f); err != nil {
-					return err
-				}
-			}
+		if err := writeFailures(w, b.failures, results); err != nil {
+			return err
 		}
 	}
 
@@ -445,6 +451,37 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 	fmt.Fprintf(w, "DeeR matches full depth within %g points at %.5f avg GFLOPs (%s, %.1f%%): %.2fx less average compute than full depth (%.5f)\n",
 		match, best.avg(), best.name, best.overall(), fr.avg()/best.avg(), fr.avg())
 	return nil
+}
+
+// writeFailures writes every row's failure lines to lines and, to w, a
+// table of failed episodes by family and shortfall kind, one column per row.
+func writeFailures(w, lines io.Writer, results []*result) error {
+	kinds := map[string]bool{}
+	for _, r := range results {
+		for _, f := range r.failures {
+			if _, err := fmt.Fprintln(lines, f); err != nil {
+				return err
+			}
+		}
+		for k := range r.failKinds {
+			kinds[k] = true
+		}
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "failed episodes by what they lacked\t"
+	for _, r := range results {
+		head += r.name + "\t"
+	}
+	fmt.Fprintln(tw, head)
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		line := k + "\t"
+		for _, r := range results {
+			line += strconv.Itoa(r.failKinds[k]) + "\t"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
 }
 
 // histogram joins step counts per exit as a/b/c.

@@ -103,7 +103,8 @@ func TestFailuresListEveryFailedEpisode(t *testing.T) {
 				continue
 			}
 			f := strings.Split(l, "\t")
-			if len(f) != 6 || !strings.HasPrefix(f[2], "seed ") || !strings.HasSuffix(f[3], " steps") || !strings.HasPrefix(f[4], "exits ") || f[5] == "" {
+			if len(f) != 7 || !strings.HasPrefix(f[2], "seed ") || !strings.HasSuffix(f[3], " steps") || !strings.HasPrefix(f[4], "exits ") ||
+				f[5] == "" || f[5] == sim.ShortfallNone || f[6] == "" {
 				t.Fatalf("%s: malformed failure line %q", name, l)
 			}
 			if _, err := parseTasks(f[1]); err != nil {
@@ -118,6 +119,29 @@ func TestFailuresListEveryFailedEpisode(t *testing.T) {
 			if perRow[row] != want {
 				t.Errorf("%s, %s: %d failure lines, the table's %.1f%% success means %d:\n%s", name, row, perRow[row], rate, want, lines.String())
 			}
+		}
+		// The summary table after the main one counts the same failures
+		// by kind: its columns sum to each row's failures.
+		_, summary, ok := strings.Cut(out.String(), "failed episodes by what they lacked")
+		if !ok {
+			t.Fatalf("%s: no failure summary:\n%s", name, out.String())
+		}
+		var sums [2]int
+		for _, l := range strings.Split(summary, "\n")[1:] {
+			f := strings.Fields(l)
+			if len(f) < 3 || !strings.Contains(l, ": ") {
+				break
+			}
+			for i := range sums {
+				n, err := strconv.Atoi(f[len(f)-2+i])
+				if err != nil {
+					t.Fatalf("%s: summary line %q: %v", name, l, err)
+				}
+				sums[i] += n
+			}
+		}
+		if sums[0] != perRow["full depth"] || sums[1] != perRow["exit 1 only"] {
+			t.Errorf("%s: summary counts %v, failure lines %d and %d:\n%s", name, sums, perRow["full depth"], perRow["exit 1 only"], out.String())
 		}
 		if name == "tiny_test" && perRow["full depth"] == 0 {
 			t.Errorf("the untrained model failed no episode: the test checks nothing")
