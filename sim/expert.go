@@ -91,7 +91,7 @@ func grip(a Action, closed bool) Action {
 func (x expert) reach() (Action, Phase) {
 	b := x.s.TargetBlock()
 	e := x.s.Effector.Pos
-	tz := b.Pos[2] + BlockHalf + ReachHover
+	tz := reachTarget(b)[2]
 	if math.Hypot(b.Pos[0]-e[0], b.Pos[1]-e[1]) > nearDist || math.Abs(tz-e[2]) > nearDist {
 		return grip(x.moveTo(b.Pos[0], b.Pos[1], tz, fastNorm), false), PhaseApproach
 	}

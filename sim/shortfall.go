@@ -49,7 +49,8 @@ func ShortfallOf(s *State) Shortfall {
 	var f Shortfall
 	switch s.Task {
 	case TaskReach:
-		d := [3]float64{e[0] - b.Pos[0], e[1] - b.Pos[1], e[2] - (b.Pos[2] + BlockHalf + ReachHover)}
+		t := reachTarget(b)
+		d := [3]float64{e[0] - t[0], e[1] - t[1], e[2] - t[2]}
 		f.Kind = ShortfallReachSide
 		switch {
 		case d[2] < -ReachRadius:
@@ -58,7 +59,7 @@ func ShortfallOf(s *State) Shortfall {
 			f.Kind = ShortfallReachHigh
 		}
 		f.Detail = fmt.Sprintf("effector %.3f m from the reach target (dx %+.3f, dy %+.3f, dz %+.3f)",
-			math.Sqrt(d[0]*d[0]+d[1]*d[1]+d[2]*d[2]), d[0], d[1], d[2])
+			dist3(e, t), d[0], d[1], d[2])
 	case TaskPush:
 		moved := b.Pos[0] - s.StartX
 		f.Kind = ShortfallPushedShort
@@ -109,9 +110,4 @@ func (s *State) nearestBlock() int {
 		}
 	}
 	return best
-}
-
-func dist3(a, b [3]float64) float64 {
-	x, y, z := a[0]-b[0], a[1]-b[1], a[2]-b[2]
-	return math.Sqrt(x*x + y*y + z*z)
 }

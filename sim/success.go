@@ -20,9 +20,7 @@ func Succeeded(s *State) bool {
 	held := s.Held == s.Target
 	switch s.Task {
 	case TaskReach:
-		e := s.Effector.Pos
-		dz := e[2] - (b.Pos[2] + BlockHalf + ReachHover)
-		return math.Hypot(math.Hypot(e[0]-b.Pos[0], e[1]-b.Pos[1]), dz) <= ReachRadius
+		return dist3(s.Effector.Pos, reachTarget(b)) <= ReachRadius
 	case TaskPick:
 		return held && b.Pos[2]-BlockHalf >= LiftHeight
 	case TaskPlace:
@@ -31,4 +29,15 @@ func Succeeded(s *State) bool {
 		return !held && b.Resting() && b.Pos[0]-s.StartX >= PushDistance
 	}
 	return false
+}
+
+// reachTarget is the point a reach task brings the effector to: ReachHover
+// above the top of block b.
+func reachTarget(b Block) [3]float64 {
+	return [3]float64{b.Pos[0], b.Pos[1], b.Pos[2] + BlockHalf + ReachHover}
+}
+
+// dist3 is the distance between a and b.
+func dist3(a, b [3]float64) float64 {
+	return math.Hypot(math.Hypot(a[0]-b[0], a[1]-b[1]), a[2]-b[2])
 }
