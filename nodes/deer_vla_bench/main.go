@@ -361,7 +361,7 @@ func (b *bench) run(w io.Writer, fracs []float64, match float64) error {
 		fmt.Fprintf(w, "no %s: DeeR rows skipped (run with -calibrate BAG)\n", b.calibration)
 	} else {
 		for _, f := range fracs {
-			configs = append(configs, config{name: fmt.Sprintf("DeeR avg %.2f", f),
+			configs = append(configs, config{name: "DeeR avg " + strconv.FormatFloat(f, 'f', -1, 64), // the budget as given: 0.335, not 0.34
 				s: policy.Settings{Budget: policy.Budget{AvgGFLOPs: f * full}, Metric: b.metric, BudgetWindow: b.window}, cals: []*policy.Calibration{cal}, deer: true})
 		}
 	}

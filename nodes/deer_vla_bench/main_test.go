@@ -33,10 +33,10 @@ func TestQuickBench(t *testing.T) {
 		b := &bench{model: model, library: lib, threads: 1, episodes: 1, seed: 900000, tasks: sim.AllTasks[:],
 			alone: alone, metric: metric, calibration: filepath.Join(model, policy.CalibrationFileFor(metric))}
 		var out bytes.Buffer
-		if err := b.run(&out, []float64{0.3}, 2); err != nil {
+		if err := b.run(&out, []float64{0.335}, 2); err != nil {
 			t.Fatalf("%s: %v", metric, err)
 		}
-		for _, want := range []string{"full depth", "DeeR avg 0.30", "overall %"} {
+		for _, want := range []string{"full depth", "DeeR avg 0.335", "overall %"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%s: table lacks %q:\n%s", metric, want, out.String())
 			}

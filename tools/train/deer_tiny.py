@@ -394,7 +394,7 @@ def encoder_macs(enc):
         pixels * (3 * KP_PIX_HIDDEN + KP_PIX_HIDDEN * KP_PIX + 3 * KP_PIX) + \
         2 * lin(D, N_LANG * (KP_PIX_HIDDEN + 1), 1) + pixels * N_LANG * (KP_PIX_HIDDEN + 30) + \
         lin(n_kp_in, N_KP * D, 1) + N_LK_FEAT * N_LT * D + \
-        attention_macs(N_RES, n_p) + lin(D, MLP_HIDDEN, N_RES) * 2 + decoder_layer_macs()
+        attention_macs(N_RES, n_p) + lin(D, MLP_HIDDEN, N_RES) * 2
 
 
 def head_macs():
@@ -465,6 +465,7 @@ class Data:
                 "static": e["static"], "gripper": e["gripper"],
                 "pose": torch.from_numpy(e["pose"]),
                 "grip": torch.from_numpy((e["grip"] > 0).astype(np.float32)),
+                "release": torch.from_numpy(release_steps(e["grip"] > 0)),
                 "tokens": torch.tensor(ids), "mask": torch.tensor(mask),
                 "n": len(e["pose"]), "instruction": e["instruction"],
             })
@@ -480,6 +481,14 @@ class Data:
             out += [g[i:i + batch] for i in range(0, len(g), batch)]
         rng.shuffle(out)
         return out
+
+
+def release_steps(open_):
+    """1 where the gripper label is open after an earlier close (a place's
+    release: one step per expert demonstration, as the episode ends when the
+    block rests), else 0."""
+    closed_before = np.cumsum(~open_) > 0
+    return (open_ & closed_before).astype(np.float32)
 
 
 def pretrain_vision(net, data, args, log):
@@ -567,6 +576,7 @@ def train(net, data, args, log):
                 gr = np.zeros((B, l, GRIPPER_HW, GRIPPER_HW, 3), np.uint8)
                 pose = torch.zeros(B, l, 6)
                 grip = torch.zeros(B, l)
+                gw = torch.ones(B, l)                               # gripper loss weight per step
                 valid = torch.zeros(B, l)
                 svis = torch.zeros(B, l, N_VIS_STATE)
                 smask = torch.zeros(B, l, N_VIS_STATE)
@@ -577,6 +587,7 @@ def train(net, data, args, log):
                     gr[k, :m] = e["gripper"][t0:t0 + m]
                     pose[k, :m] = e["pose"][t0:t0 + m]
                     grip[k, :m] = e["grip"][t0:t0 + m]
+                    gw[k, :m] = 1 + (args.release_w - 1) * e["release"][t0:t0 + m]
                     valid[k, :m] = 1
                     svis[k, :m] = e["svis"][t0:t0 + m]
                     smask[k, :m] = e["smask"][t0:t0 + m]
@@ -613,17 +624,18 @@ def train(net, data, args, log):
                 tgt_g = grip.transpose(0, 1).unsqueeze(-1)
                 n_valid = vm.sum()
 
-                def act_loss(p, g, vmask, tp, tg):
+                def act_loss(p, g, vmask, tp, tg, w):
                     lp = (F.huber_loss(p, tp, reduction="none", delta=args.huber).mean(-1) * vmask).sum() / n_valid
-                    lg = (F.binary_cross_entropy_with_logits(g, tg, reduction="none")[..., 0] * vmask).sum() / n_valid
+                    lg = (F.binary_cross_entropy_with_logits(g, tg, reduction="none")[..., 0] * w * vmask).sum() / n_valid
                     return lp, lg
 
-                lp1, lg1 = act_loss(p1, g1, vm, tgt_p, tgt_g)
-                lp2, lg2 = act_loss(p2, g2, vm, tgt_p, tgt_g)
+                gwt = gw.transpose(0, 1)
+                lp1, lg1 = act_loss(p1, g1, vm, tgt_p, tgt_g, gwt)
+                lp2, lg2 = act_loss(p2, g2, vm, tgt_p, tgt_g, gwt)
                 aux = 0.0
                 for i in range(N_EXITS):
                     o = net.aux[i](F_all[i])                         # [B, l, 7]
-                    lpa, lga = act_loss(torch.tanh(o[..., :6]), o[..., 6:], valid, pose, grip.unsqueeze(-1))
+                    lpa, lga = act_loss(torch.tanh(o[..., :6]), o[..., 6:], valid, pose, grip.unsqueeze(-1), gw)
                     aux = aux + (lpa + args.grip_w * lga) / N_EXITS
                 loss = lp1 + args.grip_w * lg1 + lp2 + args.grip_w * lg2 + args.aux_w * aux
                 ls = torch.zeros(())
@@ -756,7 +768,11 @@ def export_all(net, vocab, out, name):
     tensors["pose"] = ("float32", [1, 6])
     tensors["gripper"] = ("float32", [1, 1])
 
-    block_g = [gflops(2 * decoder_layer_macs())] * N_EXITS
+    # Decoder layer 1 runs in the encoder stage (it gives the reference
+    # feature) but is an LLM layer every step runs: it is costed with exit 1,
+    # as the paper counts every LLM layer, so that avg/full compares the
+    # whole decoder (13 layers), not only the 12 that can be skipped.
+    block_g = [gflops((3 if i == 0 else 2) * decoder_layer_macs()) for i in range(N_EXITS)]
     block_w = [param_bytes(b) for b in net.blocks]
     costs = ((gflops(encoder_macs(net.encoder)), param_bytes(net.encoder)),
              [(sum(block_g[:i + 1]), sum(block_w[:i + 1])) for i in range(N_EXITS)],
@@ -897,6 +913,8 @@ def main():
     ap.add_argument("--max-episodes", type=int, default=0, help="use only the first N episodes of each training bag")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parity-episodes", type=int, default=2)
+    ap.add_argument("--release-w", type=float, default=1.0,
+                    help="weight of the gripper loss at release steps (open after a close); 1: unweighted")
     ap.add_argument("--train-ref", action="store_true",
                     help="sample the reference feature (layer 1) among the exits the shared head trains on")
     ap.add_argument("--exit-weights", help="comma-separated sampling weights of the exits the shared head trains on (default: uniform)")

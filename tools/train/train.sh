@@ -48,7 +48,7 @@ demos() { rm -rf "$1"; "$WORK/deer_vla_demos" -out "$@"; }
 
 train() {
 	/usr/bin/python3 tools/train/deer_tiny.py --val "$WORK/val" --sample test/bags/sample_demo \
-		--threads "$THREADS" --huber 1.0 --state-w 0.5 ${SEED:+--seed "$SEED"} "$@"
+		--threads "$THREADS" --huber 1.0 --state-w 0.5 ${SEED:+--seed "$SEED"} ${RELEASE_W:+--release-w "$RELEASE_W"} "$@"
 }
 # Seeds: training 100000+, on-policy (DAgger) 300000+, validation 700000+,
 # calibration 500000+, sample bag 1+; the benchmark evaluates from 900000
