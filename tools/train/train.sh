@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
 # models/deer_tiny and write its calibrations. A run alone on 2 CPU cores took
-# 25.4 minutes (see tools/train/README.md for the rounds). Run as root, it
+# 25.4 minutes for the previous model, about the same work (see
+# tools/train/README.md for the rounds). Run as root, it
 # installs Debian's OpenBLAS, python3-torch and python3-onnx when they are
 # missing; it fetches ONNX Runtime (scripts/fetch_onnxruntime.sh) unless
 # ONNXRUNTIME_SHARED_LIBRARY_PATH names one.
@@ -14,6 +15,7 @@ WORK=${DEER_WORK:-/tmp/deer_train}
 EPOCHS=${EPOCHS:-4}
 DAGGER_EPOCHS=${DAGGER_EPOCHS:-3}
 DAGGER2_EPOCHS=${DAGGER2_EPOCHS:-2}
+RELEASE_W=${RELEASE_W:-10}
 THREADS=${THREADS:-1}
 # Debian's python3-torch does its matrix products through the system BLAS
 # (libblas.so.3), and the default one is the netlib reference
@@ -48,7 +50,7 @@ demos() { rm -rf "$1"; "$WORK/deer_vla_demos" -out "$@"; }
 
 train() {
 	/usr/bin/python3 tools/train/deer_tiny.py --val "$WORK/val" --sample test/bags/sample_demo \
-		--threads "$THREADS" --huber 1.0 --state-w 0.5 ${SEED:+--seed "$SEED"} ${RELEASE_W:+--release-w "$RELEASE_W"} "$@"
+		--threads "$THREADS" --huber 1.0 --state-w 0.5 ${SEED:+--seed "$SEED"} --release-w "$RELEASE_W" "$@"
 }
 # Seeds: training 100000+, on-policy (DAgger) 300000+, validation 700000+,
 # calibration 500000+, sample bag 1+; the benchmark evaluates from 900000
