@@ -336,7 +336,8 @@ class Net(nn.Module):
         super().__init__()
         layers = [DecoderLayer() for _ in range(N_LAYERS)]
         self.encoder = Encoder(n_vocab, layers[0])
-        self.blocks = nn.ModuleList(Block(layers[max(1, 2 * i): 2 + 2 * i]) for i in range(N_EXITS))
+        # block i runs the layers after hidden_k_in up to hidden_k_out (1-based)
+        self.blocks = nn.ModuleList(Block(layers[slice(*block_io(i))]) for i in range(N_EXITS))
         self.head = Head()
         self.aux = nn.ModuleList(nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 64), nn.ReLU(),
                                                nn.Linear(64, 7)) for _ in range(N_EXITS))

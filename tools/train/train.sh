@@ -1,8 +1,9 @@
 #!/bin/sh
 # Regenerate the demonstrations, train the tiny DeeR model, export it to
 # models/deer_tiny and write its calibrations. A run alone on 2 CPU cores took
-# 25.4 minutes for the previous model, about the same work (see
-# tools/train/README.md for the rounds). Run as root, it
+# 25.4 minutes for the previous model; the shipped one's recipe without the
+# release weighting took 25 minutes beside another training run (see
+# tools/train/README.md). Run as root, it
 # installs Debian's OpenBLAS, python3-torch and python3-onnx when they are
 # missing; it fetches ONNX Runtime (scripts/fetch_onnxruntime.sh) unless
 # ONNXRUNTIME_SHARED_LIBRARY_PATH names one.
