@@ -17,9 +17,10 @@ import (
 // time saved; the paper's V100 figure is 68/81 = 84%).
 //
 // The tiny models are dominated by per-session overhead; for a meaningful
-// figure use the wide timing variant, which is not committed:
+// figure use the wide timing variant, which is not committed: the shipped
+// model's structure (tools/train/deer_tiny.py) at width 512, random weights:
 //
-//	/usr/bin/python3 tools/model/gen_tiny_test.py --width 512 --out /tmp/wide512
+//	/usr/bin/python3 tools/train/deer_tiny.py --untrained --width 512 --sample test/bags/sample_demo --out /tmp/wide512
 //	DEER_VLA_WALLTIME_MODEL=/tmp/wide512 go test -run XXX -bench ExitWallTime ./policy/ort
 func BenchmarkExitWallTime(b *testing.B) {
 	m := timingModel(b)

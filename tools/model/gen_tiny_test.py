@@ -661,13 +661,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "models", "tiny_test"))
-    ap.add_argument("--width", type=int, default=0,
-                    help="timing variant: this width (e.g. 512), random weights, no goldens; "
-                         "for the wall-time benchmark, never committed")
     args = ap.parse_args()
-    if args.width:
-        global D, MLP_HIDDEN
-        D, MLP_HIDDEN = args.width, 4 * args.width
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
 
@@ -732,9 +726,6 @@ def main():
     with open(os.path.join(out, "vocab.txt"), "w") as f:
         f.write("\n".join(VOCAB) + "\n")
     write_manifest(os.path.join(out, "manifest.yaml"), (enc_cost, exits_cost, head_cost), tensors)
-    if args.width:
-        print("wrote the width-%d timing variant to %s (no goldens)" % (D, out))
-        return
 
     # ---- reference forward (torch eager) over all steps
     images = make_images()

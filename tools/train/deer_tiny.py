@@ -2,6 +2,8 @@
 """Train the tiny DeeR model on sim demonstrations and export models/deer_tiny.
 
     /usr/bin/python3 tools/train/deer_tiny.py --train BAG [BAG...] --sample BAG --out models/deer_tiny
+    # the same structure at width 512 with random weights, for wall-time benchmarks:
+    /usr/bin/python3 tools/train/deer_tiny.py --untrained --width 512 --sample test/bags/sample_demo --out /tmp/wide512
 
 DeeR-VLA in miniature (see the shared docs/deer-method.md):
 - vision: a small conv net per camera (static 64x64 -> 8x8 patches, gripper
@@ -899,9 +901,23 @@ def write_parity(net, vocab, sample_bag, out, n_episodes, log):
 
 
 # ---------------------------------------------------------------- main
+def export_untrained(args, log):
+    """Exports the model's structure with random weights: a timing variant
+    (e.g. width 512), where layer compute dominates ONNX Runtime's per-call
+    overhead as in a real VLA. Its actions mean nothing."""
+    vocab = build_vocab(e["instruction"] for e in mcap_cdr.load_episodes(args.sample))
+    net = Net(len(vocab))
+    net.eval()
+    log("untrained width %d: encoder %d, blocks %d, head %d parameters" % (
+        D, param_bytes(net.encoder) // 4, sum(param_bytes(b) for b in net.blocks) // 4, param_bytes(net.head) // 4))
+    costs = export_all(net, vocab, args.out, args.name)
+    log("costs: encoder %r, exits %r, head %r" % costs)
+
+
 def main():
+    global D, MLP_HIDDEN
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train", required=True, nargs="+", help="demonstration bags for training")
+    ap.add_argument("--train", nargs="+", help="demonstration bags for training (required unless --untrained)")
     ap.add_argument("--val", help="held-out demonstration bag (teacher-forced report)")
     ap.add_argument("--sample", required=True, help="sample bag for the parity goldens")
     ap.add_argument("--out", required=True)
@@ -928,9 +944,19 @@ def main():
     ap.add_argument("--checkpoint", help="save/load the trained weights here")
     ap.add_argument("--init", help="start from these weights (a --checkpoint of an earlier round)")
     ap.add_argument("--skip-train", action="store_true", help="load --checkpoint instead of training")
+    ap.add_argument("--width", type=int, default=D,
+                    help="token and decoder width (the trained model's is %d)" % D)
+    ap.add_argument("--untrained", action="store_true",
+                    help="export the structure with its random initial weights, no training and no parity "
+                    "goldens (with --width 512: the wide timing variant); the vocabulary comes from --sample")
     ap.add_argument("--seed", type=int, default=SEED,
                     help="seed of initialisation, batches and exit sampling (runs differ a lot between seeds)")
     args = ap.parse_args()
+    if not args.train and not args.untrained:
+        ap.error("--train is required unless --untrained")
+    # Every layer reads the width from these globals when it is built, and
+    # the cost functions when they run.
+    D, MLP_HIDDEN = args.width, 2 * args.width
 
     warnings.filterwarnings("ignore", category=UserWarning)
     random.seed(args.seed)
@@ -945,6 +971,9 @@ def main():
         log_lines.append(s)
 
     t0 = time.time()
+    if args.untrained:
+        export_untrained(args, log)
+        return
     episodes = []
     for path in args.train:
         eps = mcap_cdr.load_episodes(path)
