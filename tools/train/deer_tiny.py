@@ -901,6 +901,11 @@ def write_parity(net, vocab, sample_bag, out, n_episodes, log):
 
 
 # ---------------------------------------------------------------- main
+def log_params(net, log):
+    log("params: encoder %d, blocks %d, head %d" % (
+        param_bytes(net.encoder) // 4, sum(param_bytes(b) for b in net.blocks) // 4, param_bytes(net.head) // 4))
+
+
 def export_untrained(args, log):
     """Exports the model's structure with random weights: a timing variant
     (e.g. width 512), where layer compute dominates ONNX Runtime's per-call
@@ -908,8 +913,8 @@ def export_untrained(args, log):
     vocab = build_vocab(e["instruction"] for e in mcap_cdr.load_episodes(args.sample))
     net = Net(len(vocab))
     net.eval()
-    log("untrained width %d: encoder %d, blocks %d, head %d parameters" % (
-        D, param_bytes(net.encoder) // 4, sum(param_bytes(b) for b in net.blocks) // 4, param_bytes(net.head) // 4))
+    log("untrained, width %d" % D)
+    log_params(net, log)
     costs = export_all(net, vocab, args.out, args.name)
     log("costs: encoder %r, exits %r, head %r" % costs)
 
@@ -986,8 +991,7 @@ def main():
     log("train: %d episodes, %d steps, vocab %d (load %.0fs)" % (
         len(episodes), sum(e["n"] for e in data.eps), len(vocab), time.time() - t0))
     net = Net(len(vocab))
-    log("params: encoder %d, blocks %d, head %d" % (
-        param_bytes(net.encoder) // 4, sum(param_bytes(b) for b in net.blocks) // 4, param_bytes(net.head) // 4))
+    log_params(net, log)
     if args.skip_train:
         net.load_state_dict(torch.load(args.checkpoint))
     else:
