@@ -27,7 +27,11 @@
 // the expert's action for the state the model reached: on-policy labels for
 // DAgger-style training, which teach the policy to recover from its own
 // mistakes. With -beta, each step executes the expert's action instead,
-// with that probability (seeded by the episode seed).
+// with that probability (seeded by the episode seed). With -budget, the
+// model runs as the node runs it: DeeR at that average budget (a fraction
+// of full depth's decoder GFLOPs), with the node's default exit metric and
+// budget window and the model folder's calibration, so the episodes visit
+// the states the deployed controller visits.
 //
 // The output is deterministic: the same flags give a byte-identical bag.
 //
@@ -45,6 +49,7 @@ import (
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
@@ -77,6 +82,7 @@ func main() {
 	policyDir := flag.String("policy", "", "model folder: the model drives the sim, the expert labels every step")
 	beta := flag.Float64("beta", 0, "with -policy: probability of executing the expert's action at a step")
 	exit := flag.Int("exit", 0, "with -policy: run the model up to this exit only (0: full depth)")
+	budget := flag.Float64("budget", 0, "with -policy: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1] (0: no DeeR; not with -exit)")
 	lib := flag.String("lib", "", "with -policy: libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
 	flag.Parse()
 
@@ -96,13 +102,23 @@ func main() {
 		if library == "" {
 			library = simloop.DefaultLibrary()
 		}
-		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, nil)
+		if *budget != 0 && *exit != 0 {
+			log.Fatalf("deer_vla_demos: -budget and -exit exclude each other")
+		}
+		cals, err := policy.ReadModelCalibrations(*policyDir)
+		if err != nil {
+			log.Fatalf("deer_vla_demos: -policy: %v", err)
+		}
+		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, cals)
 		if err != nil {
 			log.Fatalf("deer_vla_demos: -policy: %v", err)
 		}
 		defer e.Close()
 		if err := truncate(e, *exit); err != nil {
 			log.Fatalf("deer_vla_demos: -exit: %v", err)
+		}
+		if err := runDeeR(e, *budget); err != nil {
+			log.Fatalf("deer_vla_demos: -budget: %v", err)
 		}
 		o.Policy = e
 	}
@@ -127,6 +143,31 @@ func truncate(e *policy.Engine, n int) error {
 		return fmt.Errorf("is %d, want 0 (full depth) or an exit in 1..%d", n, len(exits))
 	}
 	_, err := e.SetSettings(policy.Settings{Budget: policy.Budget{PeakGFLOPs: exits[n-1].GFLOPs}})
+	return err
+}
+
+// runDeeR sets e to DeeR at an average budget of frac times full depth's
+// decoder GFLOPs, with the node's default exit metric and budget window;
+// frac 0 leaves e as it is. The metric's calibration must have been given
+// to the engine.
+func runDeeR(e *policy.Engine, frac float64) error {
+	if frac == 0 {
+		return nil
+	}
+	if !(frac > 0 && frac <= 1) {
+		return fmt.Errorf("is %g, want a fraction of full depth's GFLOPs in (0, 1]", frac)
+	}
+	defaults := control.DefaultParams()
+	metric, err := policy.ParseMetric(defaults.Str(control.ParamMetric))
+	if err != nil {
+		return err
+	}
+	exits := e.Manifest().Exits
+	_, err = e.SetSettings(policy.Settings{
+		Metric:       metric,
+		Budget:       policy.Budget{AvgGFLOPs: frac * exits[len(exits)-1].GFLOPs},
+		BudgetWindow: int(defaults.Int(control.ParamBudgetWindow)),
+	})
 	return err
 }
 

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
@@ -251,5 +253,66 @@ func TestTruncate(t *testing.T) {
 			}
 			obs, _ = env.Step(simloop.Action(r.Action))
 		}
+	}
+}
+
+// TestRunDeeR checks -budget: the engine then runs DeeR with the node's
+// default metric and window, and over a few episodes of its own it spends
+// about its budget on more than one exit; values outside (0, 1] are
+// refused and 0 leaves full depth.
+func TestRunDeeR(t *testing.T) {
+	root := simloop.RepoRoot()
+	model := filepath.Join(root, "models", "deer_tiny")
+	cals, err := policy.ReadModelCalibrations(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := simloop.OpenEngine(model, simloop.LibraryUnder(root), 1, policy.Settings{}, cals)
+	if err != nil {
+		t.Fatalf("%v (run scripts/fetch_onnxruntime.sh or set ONNXRUNTIME_SHARED_LIBRARY_PATH)", err)
+	}
+	defer e.Close()
+	for _, bad := range []float64{-0.2, 1.5, math.NaN()} {
+		if err := runDeeR(e, bad); err == nil {
+			t.Errorf("runDeeR(%g): no error", bad)
+		}
+	}
+	if err := runDeeR(e, 0); err != nil || !math.IsNaN(e.Plan().LogQ) {
+		t.Fatalf("runDeeR(0): %v, log q %g, want no average budget", err, e.Plan().LogQ)
+	}
+	const frac = 0.25
+	if err := runDeeR(e, frac); err != nil {
+		t.Fatal(err)
+	}
+	p := e.Plan()
+	exits := e.Manifest().Exits
+	full := exits[len(exits)-1].GFLOPs
+	defaults := control.DefaultParams()
+	if p.Metric.String() != defaults.Str(control.ParamMetric) || p.BudgetWindow != int(defaults.Int(control.ParamBudgetWindow)) ||
+		math.Abs(p.Budget.AvgGFLOPs-frac*full) > 1e-12 {
+		t.Fatalf("plan %+v: want metric %s, window %d, average %g GFLOPs", p.Settings,
+			defaults.Str(control.ParamMetric), defaults.Int(control.ParamBudgetWindow), frac*full)
+	}
+	env, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[int]bool{}
+	spent, steps := 0.0, 0
+	for ep, task := range sim.AllTasks {
+		obs := env.Reset(uint64(21+ep), task)
+		e.Reset()
+		for info := (sim.StepInfo{}); !info.Done; steps++ {
+			r, err := e.Step(simloop.Observation(&obs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			used[r.Exit] = true
+			spent += r.GFLOPs
+			obs, info = env.Step(simloop.Action(r.Action))
+		}
+	}
+	if avg := spent / float64(steps) / full; len(used) < 2 || avg > 1.5*frac {
+		t.Fatalf("over %d steps DeeR used exits %v at %.3f of full depth's GFLOPs, want several exits near %g", steps, used, avg, frac)
 	}
 }
