@@ -82,7 +82,7 @@ func main() {
 	policyDir := flag.String("policy", "", "model folder: the model drives the sim, the expert labels every step")
 	beta := flag.Float64("beta", 0, "with -policy: probability of executing the expert's action at a step")
 	exit := flag.Int("exit", 0, "with -policy: run the model up to this exit only (0: full depth)")
-	budget := flag.Float64("budget", 0, "with -policy: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1] (0: no DeeR; not with -exit)")
+	budget := flag.Float64("budget", 0, "with -policy: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1], with the model folder's calibration for the node's default metric (0: no DeeR; not with -exit)")
 	lib := flag.String("lib", "", "with -policy: libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
 	flag.Parse()
 
@@ -105,9 +105,12 @@ func main() {
 		if *budget != 0 && *exit != 0 {
 			log.Fatalf("deer_vla_demos: -budget and -exit exclude each other")
 		}
-		cals, err := policy.ReadModelCalibrations(*policyDir)
-		if err != nil {
-			log.Fatalf("deer_vla_demos: -policy: %v", err)
+		var cals []*policy.Calibration // DeeR's thresholds are solved from them
+		if *budget != 0 {
+			var err error
+			if cals, err = policy.ReadModelCalibrations(*policyDir); err != nil {
+				log.Fatalf("deer_vla_demos: -budget: %v", err)
+			}
 		}
 		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, cals)
 		if err != nil {
