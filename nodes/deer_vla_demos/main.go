@@ -150,9 +150,10 @@ func truncate(e *policy.Engine, n int) error {
 }
 
 // runDeeR sets e to DeeR at an average budget of frac times full depth's
-// decoder GFLOPs, with the node's default exit metric and budget window;
-// frac 0 leaves e as it is. The metric's calibration must have been given
-// to the engine.
+// decoder GFLOPs, with every other setting at the node's defaults (exit
+// metric, budget window, ...), converted by the node's own
+// Params.Settings; frac 0 leaves e as it is. The metric's calibration must
+// have been given to the engine.
 func runDeeR(e *policy.Engine, frac float64) error {
 	if frac == 0 {
 		return nil
@@ -160,17 +161,14 @@ func runDeeR(e *policy.Engine, frac float64) error {
 	if !(frac > 0 && frac <= 1) {
 		return fmt.Errorf("is %g, want a fraction of full depth's GFLOPs in (0, 1]", frac)
 	}
-	defaults := control.DefaultParams()
-	metric, err := policy.ParseMetric(defaults.Str(control.ParamMetric))
+	exits := e.Manifest().Exits
+	p, err := control.DefaultParams().With(map[string]control.Value{
+		control.ParamAvgGFLOPs: control.Double(frac * exits[len(exits)-1].GFLOPs),
+	}, false)
 	if err != nil {
 		return err
 	}
-	exits := e.Manifest().Exits
-	_, err = e.SetSettings(policy.Settings{
-		Metric:       metric,
-		Budget:       policy.Budget{AvgGFLOPs: frac * exits[len(exits)-1].GFLOPs},
-		BudgetWindow: int(defaults.Int(control.ParamBudgetWindow)),
-	})
+	_, err = e.SetSettings(p.Settings())
 	return err
 }
 
