@@ -124,3 +124,13 @@ func TestNeoXEmptyInstruction(t *testing.T) {
 		}
 	}
 }
+
+// pad_id must be one of the tokenizer's ids.
+func TestNeoXPadIDInVocabulary(t *testing.T) {
+	dir, _ := neoxModelDir(t)
+	spec := neoxSpec("", 8)
+	spec.PadID = 50280 // one past DeeR's <PAD>
+	if _, err := NewTokenizer(dir, spec); err == nil {
+		t.Error("pad_id 50280 accepted; the last id is 50279")
+	}
+}
