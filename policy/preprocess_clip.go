@@ -152,12 +152,9 @@ func (p *preprocessor) loadCLIP(im *Image, offs [3]int, size, step int) {
 	if im.Width != t.srcW || im.Height != t.srcH || nch != t.nch {
 		t.plan(im.Width, im.Height, nch, s.Width)
 	}
-	var order [3]int // resampled channel -> byte offset in a pixel
-	switch {
-	case s.Channels == "bgr":
+	order := offs // resampled channel -> byte offset in a pixel
+	if s.Channels == "bgr" {
 		order = [3]int{offs[2], offs[1], offs[0]}
-	default:
-		order = offs
 	}
 	W := s.Width
 	// Horizontal pass: source rows row0..row0+rows, crop columns only.
