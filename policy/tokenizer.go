@@ -41,6 +41,14 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		if !hasID(hf.GetVocab(), spec.PadID) {
 			return nil, fmt.Errorf("policy: tokenizer: pad_id %d is no token of %s", spec.PadID, path)
 		}
+		for _, at := range hf.AddedTokensList() {
+			// The splitter matches added tokens exactly; one that should
+			// also take white space or match whole words only would give
+			// other ids than the reference's, so a prompt may not use it.
+			if (at.Lstrip || at.Rstrip || at.SingleWord) && strings.Contains(spec.Prompt, at.Content) {
+				return nil, fmt.Errorf("policy: tokenizer %s: the prompt uses added token %q, whose lstrip, rstrip or single_word this engine does not apply", path, at.Content)
+			}
+		}
 		return &Tokenizer{spec: spec, hf: hf}, nil
 	}
 	f, err := os.Open(path)
