@@ -215,7 +215,9 @@ func TestReplayAtRateAcrossLogTimeGap(t *testing.T) {
 	// wrapping around.
 	end := writeBag(t, g, bagSpec{startNanos: math.MaxInt64 - int64(len(g.Steps))*1e8 - 1e6})
 	done := make(chan *Report, 1)
-	go func() { done <- replayBag(t, Config{Bag: end}, map[string]control.Value{control.ParamRateHz: control.Double(1000), control.ParamMaxImageAgeMs: control.Double(0)}) }()
+	go func() {
+		done <- replayBag(t, Config{Bag: end}, map[string]control.Value{control.ParamRateHz: control.Double(1000), control.ParamMaxImageAgeMs: control.Double(0)})
+	}()
 	select {
 	case rep := <-done:
 		if rep.Steps != len(g.Steps) {
