@@ -177,7 +177,7 @@ func (r *Report) Text() string {
 		line("actions", "%d", r.Steps)
 	}
 	if n := r.NotRunTotal(); n > 0 {
-		line("images without action", "%d: %s", n, r.notRunText())
+		line("images without action", "%d (%s)", n, r.notRunText())
 	} else {
 		line("images without action", "none")
 	}
@@ -256,14 +256,15 @@ func (r *Report) checkTopics(t Topics, m *policy.Manifest, all []bag.TopicInfo) 
 		needGripper = needGripper || c.Slot == policy.SlotGripper
 	}
 	type name struct{ topic, typ string }
+	d := DefaultTopics // the names -remap takes
 	inputs := []struct {
-		what   string
-		needed bool
-		names  []name
+		what, remap string
+		needed      bool
+		names       []name
 	}{
-		{"static camera", true, []name{{t.Static, msgs.ImageType}, {t.StaticCompressed, msgs.CompressedImageType}}},
-		{"gripper camera", needGripper, []name{{t.Gripper, msgs.ImageType}, {t.GripperCompressed, msgs.CompressedImageType}}},
-		{"instruction", true, []name{{t.Instruction, msgs.StringType}}},
+		{"static camera", d.Static, true, []name{{t.Static, msgs.ImageType}, {t.StaticCompressed, msgs.CompressedImageType}}},
+		{"gripper camera", d.Gripper, needGripper, []name{{t.Gripper, msgs.ImageType}, {t.GripperCompressed, msgs.CompressedImageType}}},
+		{"instruction", d.Instruction, true, []name{{t.Instruction, msgs.StringType}}},
 	}
 	types := map[string]string{}
 	for _, ti := range all {
@@ -294,9 +295,7 @@ func (r *Report) checkTopics(t Topics, m *policy.Manifest, all []bag.TopicInfo) 
 		if len(wrong) > 0 {
 			msg = fmt.Sprintf("the model needs the %s, the replay reads it from %s, and in the bag %s", in.what, strings.Join(want, " or "), strings.Join(wrong, ", "))
 		}
-		if len(in.names) > 0 && in.names[0].topic != "" {
-			msg += fmt.Sprintf("; name the bag's topic with -remap %s:=TOPIC", in.names[0].topic)
-		}
+		msg += fmt.Sprintf("; name the bag's topic with -remap %s:=TOPIC", in.remap)
 		r.Missing = append(r.Missing, msg+". The bag has "+describeTopics(all))
 	}
 }

@@ -52,21 +52,27 @@ const (
 )
 
 func main() {
-	err := run(os.Args[1:], os.Stdout)
+	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr)))
+}
+
+// exitCode prints err, if any, and returns the exit status for it.
+func exitCode(err error) int {
 	switch {
 	case errors.Is(err, replay.ErrNoStep):
 		fmt.Fprintln(os.Stderr, "deer_vla_replay:", err)
-		os.Exit(exitNoStep)
+		return exitNoStep
 	case errors.Is(err, replay.ErrAllFailed):
 		fmt.Fprintln(os.Stderr, "deer_vla_replay:", err)
-		os.Exit(exitAllFailed)
+		return exitAllFailed
 	case err != nil:
-		os.Exit(cli.Fail("deer_vla_replay", err))
+		return cli.Fail("deer_vla_replay", err)
 	}
+	return cli.ExitOK
 }
 
-func run(args []string, stdout io.Writer) error {
+func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("deer_vla_replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	var pf cli.ParamFlags
 	pf.Register(fs)
 	var remaps []string
