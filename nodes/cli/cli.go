@@ -39,7 +39,7 @@ func (f *ParamFlags) Register(fs *flag.FlagSet) {
 		return nil
 	})
 	RegisterModel(fs, &f.Model, "", "model folder (shortcut for -p model.path:=DIR; default: the package's model)")
-	RegisterLibrary(fs, &f.Library)
+	RegisterLibrary(fs, &f.Library, "shortcut for -p runtime.library:=PATH; ")
 }
 
 // RegisterModel adds -model DIR, the model folder, to fs.
@@ -47,9 +47,10 @@ func RegisterModel(fs *flag.FlagSet, dir *string, value, usage string) {
 	fs.StringVar(dir, FlagModel, value, usage)
 }
 
-// RegisterLibrary adds -ort-lib PATH, ONNX Runtime's shared library, to fs.
-func RegisterLibrary(fs *flag.FlagSet, path *string) {
-	fs.StringVar(path, FlagLibrary, "", "libonnxruntime.so (shortcut for -p runtime.library:=PATH; default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy scripts/fetch_onnxruntime.sh fetched)")
+// RegisterLibrary adds -ort-lib PATH, ONNX Runtime's shared library, to
+// fs; note opens its usage text's parenthesis.
+func RegisterLibrary(fs *flag.FlagSet, path *string, note string) {
+	fs.StringVar(path, FlagLibrary, "", "libonnxruntime.so ("+note+"default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy scripts/fetch_onnxruntime.sh fetched)")
 }
 
 // RegisterRemaps adds the repeatable -remap from:=to to fs, as ROS's
