@@ -171,7 +171,11 @@ func sweepBudgets(cfg replay.Config, base *replay.Report, n int, stdout io.Write
 		if rep.Compared() > 0 {
 			vsExpert = fmt.Sprintf("pose error %.4f, gripper agrees %.1f%%", pt.PoseRMS, 100*pt.Agreement)
 		}
-		fmt.Fprintf(stdout, "  %.4g -> %.4g GFLOPs (%.2fx less than full depth), %s\n", budget, pt.AvgGFLOPs, hi/pt.AvgGFLOPs, vsExpert)
+		less := "full depth's compute"
+		if ratio := hi / pt.AvgGFLOPs; ratio >= 1.005 {
+			less = fmt.Sprintf("%.2fx less than full depth", ratio)
+		}
+		fmt.Fprintf(stdout, "  %.4g -> %.4g GFLOPs (%s), %s\n", budget, pt.AvgGFLOPs, less, vsExpert)
 		points = append(points, pt)
 	}
 	return points, nil
