@@ -13,6 +13,23 @@ import (
 	"github.com/deervla/deer_vla/nodes/control"
 )
 
+// Bag replays cfg.Bag through a node of its own, opened with cfg.Params
+// (model, ONNX Runtime library and calibrations found through env, e.g.
+// control.ProcessEnvironment()), and closes it. It is what the
+// deer_vla_replay command does for one bag; see Run for the results.
+func Bag(cfg Config, env control.Environment) (*Report, error) {
+	eng, err := control.OpenEngine(cfg.Params, env)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	node, err := control.NewNode(eng, cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	return Run(cfg, node, nil)
+}
+
 // Run replays cfg.Bag through node (built with cfg.Params) and returns the
 // report. onStep, if not nil, sees every published step; its argument is
 // reused afterwards. The error is for what stopped the replay (an

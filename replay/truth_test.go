@@ -264,3 +264,23 @@ func equalCounts(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// Bag opens its own node and gives what Run gives through one.
+func TestBagOpensItsOwnNode(t *testing.T) {
+	g := loadGolden(t)
+	bagDir := writeGoldenBag(t, g, 1, false)
+	want := replayBag(t, Config{Bag: bagDir}, nil)
+	_, p := newNode(t, nil)
+	env := control.ProcessEnvironment()
+	env.SearchDirs = append(env.SearchDirs, root())
+	got, err := Bag(Config{Bag: bagDir, Params: p}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Steps != len(g.Steps) || got.ActionsSHA256() != want.ActionsSHA256() || got.Check() != nil {
+		t.Fatalf("Bag: %d steps, sha %s, check %v; Run: sha %s", got.Steps, got.ActionsSHA256(), got.Check(), want.ActionsSHA256())
+	}
+	if _, err := Bag(Config{Bag: filepath.Join(t.TempDir(), "none"), Params: p}, env); err == nil {
+		t.Fatal("Bag of a missing bag gave no error")
+	}
+}

@@ -138,12 +138,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // replayOnce opens the node with cfg.Params and replays cfg.Bag.
 func replayOnce(cfg replay.Config) (*replay.Report, error) {
-	node, err := cli.OpenNode(cfg.Params)
-	if err != nil {
-		return nil, err
-	}
-	defer node.Engine().Close()
-	return replay.Run(cfg, node, nil)
+	return replay.Bag(cfg, control.ProcessEnvironment())
 }
 
 // sweepBudgets replays at n average budgets spread over the model's range.
