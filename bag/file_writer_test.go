@@ -19,25 +19,7 @@ func TestCreateFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	added := map[string]bool{}
-	for _, m := range ms {
-		if !added[m.topic] {
-			qos := QoS{}
-			if m.topic == "/instruction" {
-				qos = QoS{Durability: DurabilityTransientLocal, Depth: 1}
-			}
-			if err := w.AddTopic(m.topic, m.typ, qos); err != nil {
-				t.Fatal(err)
-			}
-			added[m.topic] = true
-		}
-		if err := w.Write(m.topic, m.nanos, m.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	fill(t, w, ms)
 	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
 		t.Fatalf("%s is not a file: %v", path, err)
 	}

@@ -152,6 +152,11 @@ type UsageError struct {
 	Printed bool
 }
 
+// UsageErrorf formats a usage error.
+func UsageErrorf(format string, args ...any) error {
+	return UsageError{Err: fmt.Errorf(format, args...)}
+}
+
 func (e UsageError) Error() string { return e.Err.Error() }
 func (e UsageError) Unwrap() error { return e.Err }
 

@@ -98,7 +98,7 @@ func main() {
 		os.Exit(cli.Fail("deer_vla_bench", err))
 	}
 	usageError := func(format string, args ...any) {
-		os.Exit(cli.Fail("deer_vla_bench", cli.UsageError{Err: fmt.Errorf(format, args...)}))
+		os.Exit(cli.Fail("deer_vla_bench", cli.UsageErrorf(format, args...)))
 	}
 	if fs.NArg() > 0 {
 		usageError("unexpected arguments %q", fs.Args())

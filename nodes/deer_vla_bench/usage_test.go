@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/deervla/deer_vla/nodes/internal/clitest"
@@ -12,28 +11,13 @@ func TestMain(m *testing.M) { clitest.Main(m, main) }
 // -h prints what the tool does, its synopsis and its flags under the
 // names the tools share; bad flags exit 2 with the reason.
 func TestUsageAndBadFlags(t *testing.T) {
-	_, stderr, status := clitest.Run(t, "-h")
-	for _, s := range []string{"usage: deer_vla_bench [flags]", "closed-loop benchmark", "-model string", "-ort-lib string", "Exit status"} {
-		if !strings.Contains(stderr, s) {
-			t.Errorf("usage lacks %q:\n%s", s, stderr)
-		}
-	}
-	if status != 0 || strings.Contains(stderr, "  -lib string") {
-		t.Errorf("-h: status %d, or an old flag name in:\n%s", status, stderr)
-	}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-lib", "x"}, "flag provided but not defined: -lib"},
-		{[]string{"-metric", "manhattan"}, "-metric"},
-		{[]string{"-budgets", "a,b"}, "-budgets"},
-		{[]string{"-tasks", "juggle"}, "juggle"},
-		{[]string{"stray"}, "unexpected arguments"},
-	} {
-		_, stderr, status := clitest.Run(t, tc.args...)
-		if status != 2 || !strings.Contains(stderr, tc.want) {
-			t.Errorf("%q: status %d, stderr %q; want 2 and %q", tc.args, status, stderr, tc.want)
-		}
-	}
+	clitest.Usage(t, []string{"usage: deer_vla_bench [flags]", "closed-loop benchmark", "-model string", "-ort-lib string", "Exit status"},
+		[]string{"  -lib string"})
+	clitest.Check(t, []clitest.Case{
+		{Args: []string{"-lib", "x"}, Status: 2, Stderr: "flag provided but not defined: -lib"},
+		{Args: []string{"-metric", "manhattan"}, Status: 2, Stderr: "-metric"},
+		{Args: []string{"-budgets", "a,b"}, Status: 2, Stderr: "-budgets"},
+		{Args: []string{"-tasks", "juggle"}, Status: 2, Stderr: "juggle"},
+		{Args: []string{"stray"}, Status: 2, Stderr: "unexpected arguments"},
+	})
 }

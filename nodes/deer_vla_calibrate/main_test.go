@@ -18,32 +18,16 @@ func TestMain(m *testing.M) { clitest.Main(m, main) }
 // the tools share and the parameter table; bad input exits with the
 // reason.
 func TestUsageAndErrors(t *testing.T) {
-	_, stderr, status := clitest.Run(t, "-h")
-	for _, s := range []string{"usage: deer_vla_calibrate [flags] BAG...", "Runs the model at full depth", "-model string", "-ort-lib string",
-		"-params string", "-p value", "-remap value", "-out string", "Exit status", "exit.metric"} {
-		if !strings.Contains(stderr, s) {
-			t.Errorf("usage lacks %q:\n%s", s, stderr)
-		}
-	}
-	if status != 0 {
-		t.Errorf("-h: status %d", status)
-	}
+	clitest.Usage(t, []string{"usage: deer_vla_calibrate [flags] BAG...", "Runs the model at full depth", "-model string", "-ort-lib string",
+		"-params string", "-p value", "-remap value", "-out string", "Exit status", "exit.metric"}, nil)
 	model := "../../models/tiny_test"
-	for _, tc := range []struct {
-		args   []string
-		status int
-		want   string
-	}{
-		{[]string{"-model", model}, 2, "give at least one demonstration bag"},
-		{[]string{"-remap", "/camera:=/x", "bag"}, 2, "its topics: /static_image"},
-		// The gripper camera remapped away: no step, named as such, nothing written.
-		{[]string{"-model", model, "-out", filepath.Join(t.TempDir(), "cal.csv"), "-remap", "/gripper_image:=/none", "../../test/bags/sample_demo"}, 1, "no step ran: the model needs the gripper camera"},
-	} {
-		_, stderr, status := clitest.Run(t, tc.args...)
-		if status != tc.status || !strings.Contains(stderr, tc.want) {
-			t.Errorf("%q: status %d, stderr %q; want %d and %q", tc.args, status, stderr, tc.status, tc.want)
-		}
-	}
+	clitest.Check(t, []clitest.Case{
+		{Args: []string{"-model", model}, Status: 2, Stderr: "give at least one demonstration bag"},
+		{Args: []string{"-remap", "/camera:=/x", "bag"}, Status: 2, Stderr: "its topics: /static_image"},
+		// The gripper camera remapped away: no step, named as such.
+		{Args: []string{"-model", model, "-out", filepath.Join(t.TempDir(), "cal.csv"), "-remap", "/gripper_image:=/none", "../../test/bags/sample_demo"},
+			Status: 1, Stderr: "no step ran: the model needs the gripper camera"},
+	})
 }
 
 // Calibrating from a bag with other topic names works once remapped.

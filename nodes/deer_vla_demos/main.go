@@ -110,7 +110,7 @@ func main() {
 		os.Exit(cli.Fail("deer_vla_demos", err))
 	}
 	usageError := func(format string, args ...any) {
-		os.Exit(cli.Fail("deer_vla_demos", cli.UsageError{Err: fmt.Errorf(format, args...)}))
+		os.Exit(cli.Fail("deer_vla_demos", cli.UsageErrorf(format, args...)))
 	}
 	if fs.NArg() > 0 {
 		usageError("unexpected arguments %q (the output is -out)", fs.Args())

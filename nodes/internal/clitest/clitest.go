@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -41,4 +42,43 @@ func Run(t *testing.T, args ...string) (stdout, stderr string, status int) {
 		t.Fatal(err)
 	}
 	return o.String(), e.String(), status
+}
+
+// Usage checks that -h exits 0 and prints each of wants (on stderr, as
+// the flag package does) and none of unwanted (e.g. old flag names).
+func Usage(t *testing.T, wants, unwanted []string) {
+	t.Helper()
+	_, stderr, status := Run(t, "-h")
+	if status != 0 {
+		t.Errorf("-h: status %d", status)
+	}
+	for _, s := range wants {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("usage lacks %q:\n%s", s, stderr)
+		}
+	}
+	for _, s := range unwanted {
+		if strings.Contains(stderr, s) {
+			t.Errorf("usage shows %q:\n%s", s, stderr)
+		}
+	}
+}
+
+// Case is a command line and what it must give: the exit status, and a
+// text its stderr must hold.
+type Case struct {
+	Args   []string
+	Status int
+	Stderr string
+}
+
+// Check runs each case.
+func Check(t *testing.T, cases []Case) {
+	t.Helper()
+	for _, c := range cases {
+		_, stderr, status := Run(t, c.Args...)
+		if status != c.Status || !strings.Contains(stderr, c.Stderr) {
+			t.Errorf("%q: status %d, stderr %q; want %d and %q", c.Args, status, stderr, c.Status, c.Stderr)
+		}
+	}
 }
