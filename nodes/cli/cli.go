@@ -33,12 +33,12 @@ const (
 
 // Register adds the flags to fs.
 func (f *ParamFlags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.File, FlagParams, "", "ROS 2 parameter YAML (as --params-file), e.g. params/deer_vla.yaml")
-	fs.Func(FlagParam, "parameter override name:=value (repeatable, applied after -params), e.g. -p budget.avg_gflops:=2.5", func(s string) error {
+	fs.StringVar(&f.File, FlagParams, "", "ROS 2 parameter YAML `FILE` (as --params-file), e.g. params/deer_vla.yaml")
+	fs.Func(FlagParam, "parameter override `name:=value` (repeatable, applied after -params), e.g. -p budget.avg_gflops:=2.5", func(s string) error {
 		f.Overrides = append(f.Overrides, s)
 		return nil
 	})
-	RegisterModel(fs, &f.Model, "", "model folder (shortcut for -p model.path:=DIR; default: the package's model)")
+	RegisterModel(fs, &f.Model, "", "model folder `DIR` (shortcut for -p model.path:=DIR; default: the package's model)")
 	RegisterLibrary(fs, &f.Library, "shortcut for -p runtime.library:=PATH; ")
 }
 
@@ -50,14 +50,14 @@ func RegisterModel(fs *flag.FlagSet, dir *string, value, usage string) {
 // RegisterLibrary adds -ort-lib PATH, ONNX Runtime's shared library, to
 // fs; note opens its usage text's parenthesis.
 func RegisterLibrary(fs *flag.FlagSet, path *string, note string) {
-	fs.StringVar(path, FlagLibrary, "", "libonnxruntime.so ("+note+"default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy scripts/fetch_onnxruntime.sh fetched)")
+	fs.StringVar(path, FlagLibrary, "", "libonnxruntime.so `PATH` ("+note+"default: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy scripts/fetch_onnxruntime.sh fetched)")
 }
 
 // RegisterRemaps adds the repeatable -remap from:=to to fs, as ROS's
 // --remap: the tool's topic from is read from (or written to) the bag's
 // topic to.
 func RegisterRemaps(fs *flag.FlagSet, rules *[]string) {
-	fs.Func(FlagRemap, "topic remap from:=to (repeatable, as ros2 --remap): read the tool's topic from the bag's topic, e.g. -remap /static_image:=/cam/front/image_raw", func(s string) error {
+	fs.Func(FlagRemap, "topic remap `from:=to` (repeatable, as ros2 --remap): read the tool's topic from the bag's topic, e.g. -remap /static_image:=/cam/front/image_raw", func(s string) error {
 		if !strings.Contains(s, ":=") {
 			return fmt.Errorf("want from:=to, e.g. /static_image:=/cam/front/image_raw")
 		}

@@ -77,7 +77,7 @@ Examples:
 func main() {
 	fs := flag.NewFlagSet("deer_vla_bench", flag.ContinueOnError)
 	var modelDir, libPath string
-	cli.RegisterModel(fs, &modelDir, "models/deer_tiny", "model folder")
+	cli.RegisterModel(fs, &modelDir, "models/deer_tiny", "model folder `DIR`")
 	cli.RegisterLibrary(fs, &libPath, "")
 	calibrate := fs.String("calibrate", "", "write the model's calibration for -metric from this demonstration bag and exit")
 	episodes := fs.Int("episodes", 25, "evaluation episodes per task family")

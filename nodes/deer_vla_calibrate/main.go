@@ -44,7 +44,7 @@ func run(args []string) error {
 	pf.Register(fs)
 	var remaps []string
 	cli.RegisterRemaps(fs, &remaps)
-	out := fs.String(cli.FlagOut, "", "calibration file to write (default: in the model folder, calibration.csv for metric rms, calibration_<metric>.csv for the others)")
+	out := fs.String(cli.FlagOut, "", "calibration `FILE` to write (default: in the model folder, calibration.csv for metric rms, calibration_<metric>.csv for the others)")
 	fs.Usage = cli.Usage(fs, synopsis, epilogue)
 	if err := cli.Parse(fs, args); err != nil {
 		return err

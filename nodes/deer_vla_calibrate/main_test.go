@@ -18,8 +18,8 @@ func TestMain(m *testing.M) { clitest.Main(m, main) }
 // the tools share and the parameter table; bad input exits with the
 // reason.
 func TestUsageAndErrors(t *testing.T) {
-	clitest.Usage(t, []string{"usage: deer_vla_calibrate [flags] BAG...", "Runs the model at full depth", "-model string", "-ort-lib string",
-		"-params string", "-p value", "-remap value", "-out string", "Exit status", "exit.metric"}, nil)
+	clitest.Usage(t, []string{"usage: deer_vla_calibrate [flags] BAG...", "Runs the model at full depth", "-model DIR", "-ort-lib PATH",
+		"-params FILE", "-p name:=value", "-remap from:=to", "-out FILE", "Exit status", "exit.metric"}, nil)
 	model := "../../models/tiny_test"
 	clitest.Check(t, []clitest.Case{
 		{Args: []string{"-model", model}, Status: 2, Stderr: "give at least one demonstration bag"},

@@ -91,7 +91,7 @@ Examples:
 
 func main() {
 	fs := flag.NewFlagSet("deer_vla_demos", flag.ContinueOnError)
-	out := fs.String(cli.FlagOut, "demos", "bag folder to create (must not exist or be empty)")
+	out := fs.String(cli.FlagOut, "demos", "bag folder `DIR` to create (must not exist or be empty)")
 	episodes := fs.Int("episodes", 6, "number of episodes")
 	seed := fs.Uint64("seed", 1, "seed of the first episode; episode i uses seed+i")
 	tasks := fs.String("tasks", "reach,push,pick,place", "comma-separated task families, cycled over the episodes")
@@ -100,7 +100,7 @@ func main() {
 	onlySuccess := fs.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
 	withState := fs.Bool("state", false, "also record the true sim state of every step on "+TopicState)
 	var modelDir, lib string
-	cli.RegisterModel(fs, &modelDir, "", "model folder: the model drives the sim, the expert labels every step (default: the expert drives)")
+	cli.RegisterModel(fs, &modelDir, "", "model folder `DIR`: the model drives the sim, the expert labels every step (default: the expert drives)")
 	beta := fs.Float64("beta", 0, "with -model: probability of executing the expert's action at a step")
 	exit := fs.Int("exit", 0, "with -model: run the model up to this exit only (0: full depth)")
 	budget := fs.Float64("budget", 0, "with -model: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1], with the model folder's calibration for the node's default metric (0: no DeeR; not with -exit)")

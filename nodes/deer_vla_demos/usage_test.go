@@ -11,7 +11,7 @@ func TestMain(m *testing.M) { clitest.Main(m, main) }
 // -h prints what the tool does, its synopsis and its flags under the
 // names the tools share; bad flags exit 2 with the reason.
 func TestUsageAndBadFlags(t *testing.T) {
-	clitest.Usage(t, []string{"usage: deer_vla_demos [flags]", "Records demonstrations", "-model string", "-ort-lib string", "-out string", "Exit status"},
+	clitest.Usage(t, []string{"usage: deer_vla_demos [flags]", "Records demonstrations", "-model DIR", "-ort-lib PATH", "-out DIR", "Exit status"},
 		[]string{"-policy", "  -lib string"})
 	clitest.Check(t, []clitest.Case{
 		{Args: []string{"-policy", "x"}, Status: 2, Stderr: "flag provided but not defined: -policy"},

@@ -77,9 +77,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	pf.Register(fs)
 	var remaps []string
 	cli.RegisterRemaps(fs, &remaps)
-	bagPath := fs.String("bag", "", "input bag (or give it as the argument)")
-	out := fs.String(cli.FlagOut, "", "write the inputs (with their recorded QoS), /action and /deer_vla/step_stats to this new output: a single MCAP file when it ends in .mcap, else a rosbag2 bag folder")
-	plots := fs.String("plots", "", "write exits.svg (and sweep.svg with -sweep) to this folder")
+	bagPath := fs.String("bag", "", "input `BAG` (or give it as the argument)")
+	out := fs.String(cli.FlagOut, "", "write the inputs (with their recorded QoS), /action and /deer_vla/step_stats to this new output `PATH`: a single MCAP file when it ends in .mcap, else a rosbag2 bag folder")
+	plots := fs.String("plots", "", "write exits.svg (and sweep.svg with -sweep) to this folder `DIR`")
 	sweep := fs.Int("sweep", 0, "also replay at this many average budgets between exit 1's cost and full depth (needs a calibration)")
 	fs.Usage = cli.Usage(fs, synopsis, exitStatus)
 	if err := cli.Parse(fs, args); err != nil {

@@ -32,7 +32,7 @@ func TestUsage(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) || exitCode(err) != cli.ExitOK {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, s := range []string{"usage: deer_vla_replay [flags] BAG", "Replays BAG", "-model", "-params", "-p value", "-remap", "-out", "-ort-lib",
+	for _, s := range []string{"usage: deer_vla_replay [flags] BAG", "Replays BAG", "-model DIR", "-params FILE", "-p name:=value", "-remap from:=to", "-out PATH", "-ort-lib PATH",
 		"Exit status:", "3  no step ran", "4  steps ran, and every one failed", "budget.avg_gflops"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("usage lacks %q:\n%s", s, stderr)
