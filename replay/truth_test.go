@@ -284,3 +284,23 @@ func TestBagOpensItsOwnNode(t *testing.T) {
 		t.Fatal("Bag of a missing bag gave no error")
 	}
 }
+
+// An input recorded without QoS is written with the node's QoS where it
+// matters (the latched instruction); QoS text that does not parse is
+// reported, not fatal.
+func TestInputQoSFallbacks(t *testing.T) {
+	rep := &Report{}
+	if q := inputQoS(bag.TopicInfo{Name: "/instruction"}, DefaultTopics, rep); q.Durability != bag.DurabilityTransientLocal || q.Reliability != bag.ReliabilityReliable {
+		t.Errorf("instruction without recorded QoS: %+v, want reliable + transient local", q)
+	}
+	if q := inputQoS(bag.TopicInfo{Name: "/static_image"}, DefaultTopics, rep); q != (bag.QoS{}) {
+		t.Errorf("image without recorded QoS: %+v, want the default", q)
+	}
+	if len(rep.Problems) != 0 {
+		t.Fatalf("problems %q", rep.Problems)
+	}
+	inputQoS(bag.TopicInfo{Name: "/static_image", OfferedQoSProfiles: "- reliability: sometimes"}, DefaultTopics, rep)
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "/static_image: recorded QoS not understood") {
+		t.Fatalf("problems %q", rep.Problems)
+	}
+}
