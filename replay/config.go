@@ -89,7 +89,7 @@ func (t Topics) Remap(rules []string) (Topics, error) {
 			t.GripperCompressed = r.to + "/compressed"
 		}
 		if !found {
-			return t, fmt.Errorf("remap %s:=%s: the replay has no topic %s (its topics: %s)", r.from, r.to, r.from, strings.Join(orig.names(), ", "))
+			return t, fmt.Errorf("remap %s:=%s: no topic %s to remap (the topics: %s)", r.from, r.to, r.from, strings.Join(orig.names(), ", "))
 		}
 	}
 	return t, nil

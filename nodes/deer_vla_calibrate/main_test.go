@@ -23,7 +23,7 @@ func TestUsageAndErrors(t *testing.T) {
 	model := "../../models/tiny_test"
 	clitest.Check(t, []clitest.Case{
 		{Args: []string{"-model", model}, Status: 2, Stderr: "give at least one demonstration bag"},
-		{Args: []string{"-remap", "/camera:=/x", "bag"}, Status: 2, Stderr: "its topics: /static_image"},
+		{Args: []string{"-remap", "/camera:=/x", "bag"}, Status: 2, Stderr: "the topics: /static_image"},
 		// The gripper camera remapped away: no step, named as such.
 		{Args: []string{"-model", model, "-out", filepath.Join(t.TempDir(), "cal.csv"), "-remap", "/gripper_image:=/none", "../../test/bags/sample_demo"},
 			Status: 1, Stderr: "no step ran: the model needs the gripper camera"},

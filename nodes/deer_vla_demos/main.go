@@ -16,6 +16,9 @@
 // message starts a new episode. Episodes are one control period apart.
 // Chunks are uncompressed (tools/train reads them with plain Python).
 //
+// -remap from:=to records a topic under another name (the robot's), as
+// deer_vla_replay reads it with the same -remap.
+//
 // With -state, every step also writes the true sim state before the action,
 // for auxiliary training targets (never an input of the policy):
 //
@@ -53,6 +56,7 @@ import (
 	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
+	"github.com/deervla/deer_vla/replay"
 	"github.com/deervla/deer_vla/sim"
 )
 
@@ -79,8 +83,9 @@ control step /static_image and /gripper_image (sensor_msgs/Image),
 /expert_action (deer_vla_msgs/Action), an /instruction (std_msgs/String)
 at every episode start, and with -state the true sim state on /sim_state.
 The scripted expert acts, or with -model a trained model drives and the
-expert labels the states it reaches (DAgger data). The same flags give a
-byte-identical bag.`
+expert labels the states it reaches (DAgger data). -remap records a topic
+under another name (deer_vla_replay reads it back with the same -remap).
+The same flags give a byte-identical bag.`
 
 const epilogue = `
 Exit status: 0 recorded, 1 failed, 2 bad flags.
@@ -105,6 +110,8 @@ func main() {
 	exit := fs.Int("exit", 0, "with -model: run the model up to this exit only (0: full depth)")
 	budget := fs.Float64("budget", 0, "with -model: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1], with the model folder's calibration for the node's default metric (0: no DeeR; not with -exit)")
 	cli.RegisterLibrary(fs, &lib, "with -model; ")
+	var remaps []string
+	cli.RegisterRemaps(fs, &remaps)
 	fs.Usage = cli.Usage(fs, synopsis, epilogue)
 	if err := cli.Parse(fs, os.Args[1:]); err != nil {
 		os.Exit(cli.Fail("deer_vla_demos", err))
@@ -125,9 +132,13 @@ func main() {
 	if *budget != 0 && *exit != 0 {
 		usageError("-budget and -exit exclude each other")
 	}
+	topics, err := replay.Topics{}.Remap(remaps)
+	if err != nil {
+		usageError("%v", err)
+	}
 	o := options{
 		Episodes: *episodes, Seed: *seed, Tasks: kinds, Noise: *noise,
-		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState, Beta: *beta,
+		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState, Beta: *beta, Topics: topics,
 	}
 	if modelDir != "" {
 		library := lib
@@ -213,6 +224,9 @@ type options struct {
 	// the probability of executing the expert's action at a step instead.
 	Policy *policy.Engine
 	Beta   float64
+	// Topics names the recorded topics (Static, Gripper, Instruction,
+	// Expert); zero: the node's, as replay.DefaultTopics.
+	Topics replay.Topics
 }
 
 type stats struct {
@@ -293,18 +307,21 @@ func record(dir string, o options) (stats, error) {
 	if err != nil {
 		return st, err
 	}
+	if o.Topics == (replay.Topics{}) {
+		o.Topics = replay.DefaultTopics
+	}
 	for _, t := range []struct{ name, typ string }{
-		{TopicInstruction, msgs.StringType},
-		{TopicStatic, msgs.ImageType},
-		{TopicGripper, msgs.ImageType},
-		{TopicAction, msgs.ActionType},
+		{o.Topics.Instruction, msgs.StringType},
+		{o.Topics.Static, msgs.ImageType},
+		{o.Topics.Gripper, msgs.ImageType},
+		{o.Topics.Expert, msgs.ActionType},
 		{TopicState, msgs.StringType},
 	} {
 		if t.name == TopicState && !o.State {
 			continue
 		}
 		qos := bag.QoS{Depth: 10}
-		if t.name == TopicInstruction {
+		if t.name == o.Topics.Instruction {
 			qos = bag.QoS{Durability: bag.DurabilityTransientLocal, Depth: 1}
 		}
 		if err := w.AddTopic(t.name, t.typ, qos); err != nil {
@@ -355,7 +372,7 @@ func record(dir string, o options) (stats, error) {
 			st.Skipped++
 			continue
 		}
-		if err := writeEpisode(w, now, o.PeriodNanos, instr, steps); err != nil {
+		if err := writeEpisode(w, o.Topics, now, o.PeriodNanos, instr, steps); err != nil {
 			w.Close()
 			return st, err
 		}
@@ -365,8 +382,8 @@ func record(dir string, o options) (stats, error) {
 	return st, w.Close()
 }
 
-func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) error {
-	if err := w.WriteMessage(TopicInstruction, t0, &msgs.String{Data: instr}); err != nil {
+func writeEpisode(w *bag.Writer, names replay.Topics, t0, period int64, instr string, steps []step) error {
+	if err := w.WriteMessage(names.Instruction, t0, &msgs.String{Data: instr}); err != nil {
 		return err
 	}
 	for i, s := range steps {
@@ -377,8 +394,8 @@ func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) e
 			size         int
 			data         []byte
 		}{
-			{TopicStatic, FrameStatic, sim.StaticSize, s.static},
-			{TopicGripper, FrameGripper, sim.GripperSize, s.gripper},
+			{names.Static, FrameStatic, sim.StaticSize, s.static},
+			{names.Gripper, FrameGripper, sim.GripperSize, s.gripper},
 		}
 		for _, im := range imgs {
 			m := &msgs.Image{
@@ -403,7 +420,7 @@ func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) e
 		if s.action.Gripper > 0 {
 			a.GripperProbability = 1
 		}
-		if err := w.WriteMessage(TopicAction, t, a); err != nil {
+		if err := w.WriteMessage(names.Expert, t, a); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/nodes/internal/clitest"
 )
 
@@ -19,5 +22,28 @@ func TestUsageAndBadFlags(t *testing.T) {
 		{Args: []string{"-episodes", "0"}, Status: 2, Stderr: "-episodes must be >= 1"},
 		{Args: []string{"-tasks", "juggle"}, Status: 2, Stderr: "juggle"},
 		{Args: []string{"stray"}, Status: 2, Stderr: "unexpected arguments"},
+		{Args: []string{"-remap", "/camera:=/x"}, Status: 2, Stderr: "no topic /camera to remap"},
 	})
+}
+
+// -remap records the topics under the names given, as the replay reads
+// them with the same -remap.
+func TestRecordRemapped(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if _, stderr, status := clitest.Run(t, "-out", dir, "-episodes", "1", "-remap", "static_image:=/cam/front/image_raw", "-remap", "/expert_action:=/teleop/action"); status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	r, err := bag.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var names []string
+	for _, ti := range r.Topics() {
+		names = append(names, ti.Name)
+	}
+	want := []string{"/instruction", "/cam/front/image_raw", "/gripper_image", "/teleop/action"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("topics %q, want %q", names, want)
+	}
 }
