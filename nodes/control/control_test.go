@@ -238,7 +238,7 @@ func TestLoopResetsOnEveryInstruction(t *testing.T) {
 func TestWindowSummary(t *testing.T) {
 	w := NewWindow(4)
 	for i, lat := range []float64{100, 1, 2, 3, 4} { // the first falls out
-		w.Add(lat, float64(i), 1+i%2, 0)
+		w.Add(lat, float64(i), 1+i%2, 0, i == 4)
 	}
 	s := w.Summary()
 	if s.Steps != 4 || s.LatencyP50 != 2 || s.LatencyP99 != 4 || s.AvgGFLOPs != 2.5 || s.PeakGFLOPs != 4 || s.ExitCounts[1] != 2 || s.ExitCounts[2] != 2 {
