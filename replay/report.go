@@ -23,7 +23,7 @@ type Report struct {
 	StepErrors int   // steps that failed (bad input, NaN outputs), skipped
 	Problems   []string
 	Steps      int                      // actions published
-	Skips      [control.Stale + 1]int   // ticks without a step, by reason
+	Skips      [control.NumSkips]int    // ticks without a step, by reason
 	ExitCounts [policy.MaxExits + 1]int // [i]: steps that exited at exit i
 	Exits      int                      // the model's exit count
 	ExitGFLOPs []float64                // cumulative cost of each exit
@@ -121,7 +121,7 @@ func (r *Report) Text() string {
 	fmt.Fprintf(&b, "replay of %s with model %s\n", r.Bag, r.Model)
 	fmt.Fprintf(&b, "  messages read     %d (%d malformed, skipped)\n", r.Messages, r.Malformed)
 	fmt.Fprintf(&b, "  actions           %d (%d failed steps", r.Steps, r.StepErrors)
-	for s := control.NoImage; s <= control.Stale; s++ {
+	for s := control.NoImage; int(s) < control.NumSkips; s++ {
 		// Waiting for a new frame or its gripper image is how stepping
 		// works, not a problem worth a line.
 		if r.Skips[s] > 0 && s != control.NotNew && s != control.Incomplete {
