@@ -382,3 +382,23 @@ func TestShortQuote(t *testing.T) {
 		t.Fatalf("%s: want a cut on a character boundary and the length", got)
 	}
 }
+
+// The checks, counts and deadline cost no allocation in the steady state.
+func TestTickAllocatesNothing(t *testing.T) {
+	r := newRig(t, nil)
+	r.set(t, map[string]Value{ParamDeadlineMs: Double(1000)})
+	r.l.OnInstruction("move")
+	img := rgbImage(now, 1)
+	r.l.OnStaticImage(img)
+	r.l.Tick(now)
+	allocs := testing.AllocsPerRun(100, func() {
+		r.l.OnStaticImage(img)
+		if _, skip, err := r.l.Tick(now); skip != Stepped || err != nil {
+			t.Fatal(skip, err)
+		}
+		r.l.Tick(now) // not new
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per tick, want 0", allocs)
+	}
+}
