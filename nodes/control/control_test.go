@@ -26,13 +26,20 @@ func newTestNode(t *testing.T) (*Node, *policytest.Backend) {
 // and calibrations cals.
 func newNodeOn(t *testing.T, m *policy.Manifest, cals []*policy.Calibration) (*Node, *policytest.Backend) {
 	t.Helper()
+	return newNodeWith(t, m, cals, nil, DefaultParams())
+}
+
+// newNodeWith builds a node with parameters p over the scripted model m,
+// with calibrations cals and the engine clock (nil: time.Now).
+func newNodeWith(t *testing.T, m *policy.Manifest, cals []*policy.Calibration, clock func() time.Time, p Params) (*Node, *policytest.Backend) {
+	t.Helper()
 	be := policytest.NewBackend(m)
-	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals})
+	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	n, err := NewNode(eng, DefaultParams())
+	n, err := NewNode(eng, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,22 +27,12 @@ type rig struct {
 
 func newRig(t *testing.T, startup map[string]Value) *rig {
 	t.Helper()
-	m := policytest.WriteModel(t, 4)
-	be := policytest.NewBackend(m)
-	c := policytest.NewClock()
-	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Clock: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
 	p, err := DefaultParams().With(startup, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewNode(eng, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := policytest.NewClock()
+	n, be := newNodeWith(t, policytest.WriteModel(t, 4), nil, c.Now, p)
 	r := &rig{n: n, l: n.Loop(), be: be, clock: c, wall: time.Unix(5000, 0)}
 	r.l.wall = func() time.Time { return r.wall }
 	r.l.started = r.wall

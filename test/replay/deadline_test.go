@@ -31,45 +31,21 @@ func (b *slowBackend) Run(stage int) error {
 // line per action (exit, cut flag, action).
 func replayDeadline(t *testing.T, took map[int]time.Duration, overrides map[string]control.Value) (*replay.Report, []string) {
 	t.Helper()
-	changes, err := control.LoadParamsFile(filepath.Join(root(), "params", "deer_vla.yaml"), "/"+control.NodeName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changes[control.ParamModelPath] = control.String(filepath.Join(root(), "models", control.DefaultModel))
-	for k, v := range overrides {
-		changes[k] = v
-	}
-	p, err := control.DefaultParams().With(changes, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, env := shippedParams(t, overrides)
 	m, err := policy.LoadManifest(p.Str(control.ParamModelPath))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := control.ProcessEnvironment()
-	env.SearchDirs = append(env.SearchDirs, root())
 	be, err := ort.Open(m, ort.Config{Library: env.Library(p), IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := policytest.NewClock()
 	eng, err := policy.New(policy.Config{Manifest: m, Backend: &slowBackend{be, clock, took}, Settings: p.Settings(), Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	node, err := control.NewNode(eng, p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lines []string
-	rep, err := replay.Run(replay.Config{Bag: filepath.Join(root(), "test", "bags", "sample_demo"), Params: p}, node, func(o *control.Output) {
+	rep := replayOn(t, eng, err, p, "test/bags/sample_demo", func(o *control.Output) {
 		lines = append(lines, fmt.Sprintf("%d %v %v %v", o.Action.ExitIndex, o.Stats.DeadlineCut, o.Action.PoseDelta, o.Action.GripperProbability))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return rep, lines
 }
 
