@@ -94,7 +94,7 @@ func (g *glue) logNoAction() {
 		if n == 0 || r == control.Stepped || r == control.Failed {
 			continue
 		}
-		if g.logEvery("no action: "+r.String(), warnLevel, "no action for %d frame(s): %s (%s)", n, r, r.Hint()) {
+		if g.logEvery(r.String(), warnLevel, "no action for %d frame(s): %s (%s)", n, r, r.Hint()) {
 			g.logged.ByReason[r] = c.ByReason[r]
 		}
 	}
