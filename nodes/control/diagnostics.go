@@ -87,6 +87,8 @@ func (n *Node) Diagnostics() DiagnosticStatus {
 		d.Level, d.Message = DiagWarn, fmt.Sprintf("no action for %.1f s while messages arrive: %s%s", since.Seconds(), act.LastReason, skippedText(&s))
 	case s.Ended[OverDeadline] > 0:
 		d.Level, d.Message = DiagWarn, fmt.Sprintf("%d of the last %d frames reached control.deadline_ms before the first exit", s.Ended[OverDeadline], s.Frames)
+	case s.Steps == 0 && act.LastReason != Stepped:
+		d.Level, d.Message = DiagStale, "no steps yet: "+act.LastReason.String()
 	case s.Steps == 0:
 		d.Level, d.Message = DiagStale, "no steps yet (waiting for images and an instruction)"
 	case plan.AvgGFLOPs > 0 && s.AvgGFLOPs > plan.AvgGFLOPs*adherenceSlack && plan.Note == "":
