@@ -42,7 +42,7 @@ type StepResult struct {
 	Reset  bool // this step is the first of a new episode
 	// DeadlineCut: Observation.Deadline passed before the exit rule
 	// chose, so the step ended at the deepest exit evaluated (Exit), or,
-	// with a ErrDeadline error, before any exit (Exit 0).
+	// with an ErrDeadline error, before any exit (Exit 0).
 	DeadlineCut bool
 	GFLOPs      float64 // decoder GFLOPs spent: the exit's cumulative cost
 	// MaxExit is the deepest exit allowed at this step: the budgets' cap,
