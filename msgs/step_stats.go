@@ -7,9 +7,10 @@ import "github.com/deervla/deer_vla/msgs/cdr"
 // which documents them.
 type StepStats struct {
 	Header          Header    // same stamp as the Action it describes
-	ExitIndex       uint8     // exit taken, 1-based
+	ExitIndex       uint8     // exit taken, 1-based; 0: none (a deadline fallback)
 	MaxExit         uint8     // deepest exit the peak-GFLOPs and memory budgets allow
 	Held            bool      // exit reused from an earlier decision, no distances computed
+	DeadlineCut     bool      // the deadline ended the step early (exit 0: before any exit)
 	GFLOPs          float32   // decoder GFLOPs spent
 	AvgGFLOPsBudget float32   // average-GFLOPs budget in force, 0 when unset
 	WindowAvgGFLOPs float32   // realised average over the recent window
@@ -28,6 +29,7 @@ func (m *StepStats) MarshalCDR(buf []byte) []byte {
 	e.Uint8(m.ExitIndex)
 	e.Uint8(m.MaxExit)
 	e.Bool(m.Held)
+	e.Bool(m.DeadlineCut)
 	e.Float32(m.GFLOPs)
 	e.Float32(m.AvgGFLOPsBudget)
 	e.Float32(m.WindowAvgGFLOPs)
@@ -44,6 +46,7 @@ func (m *StepStats) UnmarshalCDR(data []byte) error {
 	m.ExitIndex = d.Uint8()
 	m.MaxExit = d.Uint8()
 	m.Held = d.Bool()
+	m.DeadlineCut = d.Bool()
 	m.GFLOPs = d.Float32()
 	m.AvgGFLOPsBudget = d.Float32()
 	m.WindowAvgGFLOPs = d.Float32()

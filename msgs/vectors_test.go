@@ -118,6 +118,7 @@ var casesCDR = []struct {
 			Header:          Header{Stamp: stamp, FrameID: "cam"},
 			ExitIndex:       2,
 			MaxExit:         3,
+			DeadlineCut:     true,
 			GFLOPs:          8,
 			AvgGFLOPsBudget: 10,
 			WindowAvgGFLOPs: 9.5,
@@ -127,8 +128,7 @@ var casesCDR = []struct {
 		},
 		hex: "00010000" +
 			stampHex + "04000000 63616d00" + // 0: header
-			"02 03 00" + // 16: exit_index 2, max_exit 3, held false
-			"00" + // 19: padding
+			"02 03 00 01" + // 16: exit_index 2, max_exit 3, held false, deadline_cut true
 			"00000041" + // 20: gflops 8
 			"00002041" + // 24: avg_gflops_budget 10
 			"00001841" + // 28: window_avg_gflops 9.5
@@ -148,11 +148,12 @@ var casesCDR = []struct {
 		hex: "00010000" +
 			"00000000 00000000" + // 0: stamp {0, 0}
 			"01000000 00" + // 8: frame_id ""
-			"01 01 01" + // 13: exit_index 1, max_exit 1, held true
-			"00002040" + // 16: gflops 2.5
-			"00000000" + // 20: avg_gflops_budget 0
-			"00005040" + // 24: window_avg_gflops 3.25
-			"00000000 00000000 00000000", // 28: three empty sequences
+			"01 01 01 00" + // 13: exit_index 1, max_exit 1, held true, deadline_cut false
+			"000000" + // 17: padding
+			"00002040" + // 20: gflops 2.5
+			"00000000" + // 24: avg_gflops_budget 0
+			"00005040" + // 28: window_avg_gflops 3.25
+			"00000000 00000000 00000000", // 32: three empty sequences
 	},
 }
 
@@ -304,7 +305,7 @@ func TestUnmarshalCDRErrors(t *testing.T) {
 		{
 			name:    "step stats held byte 2",
 			msg:     &StepStats{},
-			hex:     strings.Replace(stepHex, "02 03 00", "02 03 02", 1),
+			hex:     strings.Replace(stepHex, "02 03 00 01", "02 03 02 01", 1),
 			wantErr: "msgs: decode deer_vla_msgs/msg/StepStats: cdr: invalid data at byte offset 22: bool byte is 0x02, want 0 or 1",
 		},
 	}

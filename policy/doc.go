@@ -24,9 +24,14 @@
 //  5. Commit the chosen exit's new recurrent state and return the action
 //     with a [StepResult]: exit, GFLOPs, per-stage times, every distance.
 //
-// A step that fails (bad input, NaN or Inf in any head output) returns a
-// [StepError] and commits nothing. With HoldSteps k, the k steps after a
+// A step that fails (bad input, NaN or Inf in any head output or in the
+// scaled action, a panic in any stage) returns a [StepError] naming the
+// stage and commits nothing. With HoldSteps k, the k steps after a
 // decision run straight to the decided exit.
+//
+// An [Observation.Deadline] is checked between stages: past it, the step
+// ends at the deepest exit already evaluated (StepResult.DeadlineCut), or
+// fails with [ErrDeadline] before exit 1.
 //
 // # Budgets
 //

@@ -44,6 +44,7 @@ type Engine struct {
 	ep     episode
 	cand   [MaxExits + 1]candidate // [0] is the reference, [i] exit i
 	sess   sessions
+	at     part // where the step in progress is, to name a failure's stage
 
 	tracker    budgetTracker // under mu
 	settingsMu sync.Mutex    // serialises planners
@@ -93,6 +94,10 @@ func New(cfg Config) (*Engine, error) {
 	e.sess = sessions{loaded: pl.MaxExit, want: pl.MaxExit}
 	return e, nil
 }
+
+// Now reads the engine's clock (Config.Clock), the one that
+// Observation.Deadline is on.
+func (e *Engine) Now() time.Time { return e.clock() }
 
 // Manifest returns the model's manifest. It must not be modified.
 func (e *Engine) Manifest() *Manifest { return e.m }
@@ -150,6 +155,7 @@ func (e *Engine) Close() error {
 // episode is what the engine remembers between steps of one instruction.
 type episode struct {
 	instruction string // tokens in the tensors are this instruction's
+	steps       int    // steps committed
 	holdExit    int    // exit being held, 0 when none
 	holdLeft    int    // held steps still to run
 }

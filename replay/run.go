@@ -284,6 +284,20 @@ func (p *player) tick(now int64) error {
 		}
 		return nil
 	}
+	if skip == control.OverDeadline {
+		// The frame's step ran and was cut before its first exit: counted
+		// now, like a failed step. A fallback action (control.deadline_fallback)
+		// goes to the output bag, flagged in its step record, but is not
+		// the policy's action: the report's figures leave it out.
+		if p.pending {
+			p.pending = false
+			p.rep.notRun(skip.String())
+		}
+		if out != nil && p.out != nil {
+			return p.writeOutput(now, out)
+		}
+		return nil
+	}
 	if skip != control.Stepped {
 		if p.pending {
 			p.pendingWhy = skip.String()
@@ -301,12 +315,18 @@ func (p *player) tick(now int64) error {
 		p.onStep(out)
 	}
 	if p.out != nil {
-		if err := p.out.WriteMessage(p.cfg.Topics.Action, now, &out.Action); err != nil {
-			return fmt.Errorf("replay: output bag: %w", err)
-		}
-		if err := p.out.WriteMessage(p.cfg.Topics.Stats, now, &out.Stats); err != nil {
-			return fmt.Errorf("replay: output bag: %w", err)
-		}
+		return p.writeOutput(now, out)
+	}
+	return nil
+}
+
+// writeOutput writes a published action and its step record to the output bag.
+func (p *player) writeOutput(now int64, out *control.Output) error {
+	if err := p.out.WriteMessage(p.cfg.Topics.Action, now, &out.Action); err != nil {
+		return fmt.Errorf("replay: output bag: %w", err)
+	}
+	if err := p.out.WriteMessage(p.cfg.Topics.Stats, now, &out.Stats); err != nil {
+		return fmt.Errorf("replay: output bag: %w", err)
 	}
 	return nil
 }

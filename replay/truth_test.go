@@ -61,7 +61,7 @@ func TestReplayWithoutGripperSaysWhy(t *testing.T) {
 	}
 	text := rep.Text()
 	saneText(t, text)
-	for _, s := range []string{"MISSING INPUT", "actions                  none", "waiting for the matching gripper image", "no action, so no figures"} {
+	for _, s := range []string{"MISSING INPUT", "actions                  none", control.Incomplete.String(), "no action, so no figures"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("report lacks %q:\n%s", s, text)
 		}

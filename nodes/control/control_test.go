@@ -26,13 +26,20 @@ func newTestNode(t *testing.T) (*Node, *policytest.Backend) {
 // and calibrations cals.
 func newNodeOn(t *testing.T, m *policy.Manifest, cals []*policy.Calibration) (*Node, *policytest.Backend) {
 	t.Helper()
+	return newNodeWith(t, m, cals, nil, DefaultParams())
+}
+
+// newNodeWith builds a node with parameters p over the scripted model m,
+// with calibrations cals and the engine clock (nil: time.Now).
+func newNodeWith(t *testing.T, m *policy.Manifest, cals []*policy.Calibration, clock func() time.Time, p Params) (*Node, *policytest.Backend) {
+	t.Helper()
 	be := policytest.NewBackend(m)
-	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals})
+	eng, err := policy.New(policy.Config{Manifest: m, Backend: be, Calibrations: cals, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	n, err := NewNode(eng, DefaultParams())
+	n, err := NewNode(eng, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +245,7 @@ func TestLoopResetsOnEveryInstruction(t *testing.T) {
 func TestWindowSummary(t *testing.T) {
 	w := NewWindow(4)
 	for i, lat := range []float64{100, 1, 2, 3, 4} { // the first falls out
-		w.Add(lat, float64(i), 1+i%2, 0)
+		w.Add(lat, float64(i), 1+i%2, 0, i == 4)
 	}
 	s := w.Summary()
 	if s.Steps != 4 || s.LatencyP50 != 2 || s.LatencyP99 != 4 || s.AvgGFLOPs != 2.5 || s.PeakGFLOPs != 4 || s.ExitCounts[1] != 2 || s.ExitCounts[2] != 2 {

@@ -1,31 +1,16 @@
 package control
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deervla/deer_vla/msgs"
 	"github.com/deervla/deer_vla/policy"
 )
-
-// Skip says why a tick produced no action.
-type Skip int
-
-// Reasons a tick did not step. The zero value means it stepped.
-const (
-	Stepped       Skip = iota
-	NoImage            // no static image received yet
-	NotNew             // no new static image since the last step
-	NoInstruction      // no instruction received yet
-	Incomplete         // the model needs a gripper image at least as new as the static one
-	NoClock            // use_sim_time and no /clock message yet
-	Stale              // the static image is older than input.max_age_ms
-)
-
-func (s Skip) String() string {
-	return [...]string{"stepped", "no static image yet", "no new static image", "no instruction yet", "waiting for the matching gripper image", "waiting for /clock", "stale image"}[s]
-}
 
 // Loop is the control loop of the node, free of ROS: the ROS glue (or the
 // replay) hands it messages as they arrive and calls Tick when a step is
@@ -36,13 +21,17 @@ type Loop struct {
 	eng         *policy.Engine
 	needGripper bool // the model has a gripper camera
 
-	mu    sync.Mutex // guards inbox and nextSeq
+	mu    sync.Mutex // guards inbox, nextSeq and the live limits
 	inbox struct {
 		static, gripper *frame
 		instruction     string
 		episode         uint64 // counts instruction messages and resets
 	}
-	nextSeq uint64
+	nextSeq  uint64
+	clamp    float32
+	maxAge   time.Duration
+	deadline time.Duration
+	fallback Fallback
 
 	// Owned by the goroutine that calls Tick.
 	static, gripper *frame
@@ -50,8 +39,24 @@ type Loop struct {
 	lastEpisode     uint64
 	out             Output
 	window          *Window
-	clamp           float32
-	maxAge          time.Duration
+	waitSeq         uint64 // the static frame held back by waitReason, 0: none
+	waitReason      Skip
+	stage           string // what the step is doing, for a recovered panic
+	prev            struct {
+		valid   bool
+		episode uint64
+		action  msgs.Action // the last action published
+	}
+
+	// Read from other goroutines (diagnostics, the ROS glue).
+	wall          func() time.Time // wall time, for "no action for N s"
+	started       time.Time
+	lastInput     atomic.Int64 // wall time (UnixNano) of the latest message
+	lastAction    atomic.Int64 // wall time of the latest action, 0: none yet
+	lastReason    atomic.Int32 // the latest Skip other than Stepped and NotNew
+	clockWait     atomic.Bool  // a frame waits for the first /clock
+	counts        [NumSkips]atomic.Uint64
+	cuts, refused atomic.Uint64
 }
 
 // Output is one step's messages. Tick reuses it: it is valid until the
@@ -64,11 +69,12 @@ type Output struct {
 
 // NewLoop wraps an engine; window is the diagnostics window in steps.
 func NewLoop(eng *policy.Engine, window int) *Loop {
-	l := &Loop{eng: eng, window: NewWindow(window), static: &frame{}, gripper: &frame{}}
+	l := &Loop{eng: eng, window: NewWindow(window), static: &frame{}, gripper: &frame{}, wall: time.Now}
 	for _, c := range eng.Manifest().Cameras {
 		l.needGripper = l.needGripper || c.Slot == policy.SlotGripper
 	}
 	l.inbox.static, l.inbox.gripper = &frame{}, &frame{}
+	l.started = l.wall()
 	return l
 }
 
@@ -102,38 +108,69 @@ func (l *Loop) OnGripperCompressed(m *msgs.CompressedImage) {
 
 // OnInstruction takes the language instruction. Every instruction message
 // starts a new episode at the next step, even with the same text: that is
-// how a task is restarted.
-func (l *Loop) OnInstruction(text string) {
-	l.take(func() { l.inbox.instruction = text; l.inbox.episode++ })
+// how a task is restarted. An empty (blank) instruction, or one longer
+// than MaxInstructionBytes, is refused with an *InstructionError: the
+// instruction in force and its episode go on, as the operator meant no
+// new task.
+func (l *Loop) OnInstruction(text string) error {
+	var err error
+	l.take(func() {
+		if reason := checkInstruction(text); reason != "" {
+			err = &InstructionError{Text: text, Reason: reason, Previous: l.inbox.instruction}
+			return
+		}
+		l.inbox.instruction = text
+		l.inbox.episode++
+	})
+	if err != nil {
+		l.refused.Add(1)
+	}
+	return err
 }
 
 func (l *Loop) take(f func()) {
 	l.mu.Lock()
 	f()
 	l.mu.Unlock()
+	l.lastInput.Store(l.wall().UnixNano())
 }
 
 // Reset forgets the episode (the ~/reset service) at the next step. Like
 // the On* methods it does not wait for a step in progress.
-func (l *Loop) Reset() { l.take(func() { l.inbox.episode++ }) }
+func (l *Loop) Reset() {
+	l.mu.Lock()
+	l.inbox.episode++
+	l.mu.Unlock()
+}
 
 // Window returns the diagnostics window; use it from the Tick goroutine.
 func (l *Loop) Window() *Window { return l.window }
 
+// WaitsForClock reports whether a frame is held back until the first
+// /clock message: the ROS glue then ticks when /clock arrives, so the
+// frame is stepped once the clock makes it fresh.
+func (l *Loop) WaitsForClock() bool { return l.clockWait.Load() }
+
 // Tick runs one step if one is due, at ROS time now (nanoseconds; under
 // use_sim_time the latest /clock, 0 before the first). It returns the
-// step's output, or why it skipped, or the step's error (bad input, model
-// failure), after which the loop goes on with the next image.
+// output to publish (nil: nothing), and why there is no policy action
+// (Stepped: there is one). A failed step returns Failed and its error,
+// naming the stage (a *policy.StepError); the loop goes on with the next
+// image. A step whose deadline passes before its first exit returns
+// OverDeadline, with the fallback action as output when
+// control.deadline_fallback gives one.
 func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	l.mu.Lock()
 	in := &l.inbox
 	seq := in.static.seq
 	instruction, episode := in.instruction, in.episode
-	maxAge, clamp := l.maxAge, l.clamp
+	maxAge, clamp, deadline, fallback := l.maxAge, l.clamp, l.deadline, l.fallback
 	fresh := seq != 0 && seq != l.lastSeq
 	// Cameras are not synchronised: wait until the gripper image of this
 	// frame (or a newer one) is in, so both views are of the same moment.
 	incomplete := fresh && l.needGripper && (in.gripper.seq == 0 || in.gripper.stamp.Nanos() < in.static.stamp.Nanos())
+	// Before the first /clock a frame's age is unknown: it waits, not
+	// consumed, and steps on the first tick after /clock if still fresh.
 	ready := fresh && !incomplete && instruction != "" && !(now == 0 && maxAge > 0)
 	if ready {
 		// Swap buffers: the inbox gets the old frames' storage back, and
@@ -147,52 +184,122 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	}
 	l.mu.Unlock()
 
+	if l.waitSeq != 0 && l.waitSeq != seq {
+		l.outcome(l.waitReason) // a newer frame replaced one that waited
+	}
+	l.waitSeq = 0
+	l.clockWait.Store(fresh && !incomplete && instruction != "" && !ready)
 	switch {
 	case seq == 0:
-		return nil, NoImage, nil
+		return l.skip(NoImage)
 	case !fresh:
 		return nil, NotNew, nil
 	case incomplete:
-		return nil, Incomplete, nil
+		return l.wait(seq, Incomplete)
 	case instruction == "":
-		return nil, NoInstruction, nil
-	case now == 0 && maxAge > 0:
-		return nil, NoClock, nil
+		return l.wait(seq, NoInstruction)
+	case !ready:
+		return l.wait(seq, NoClock)
 	}
 	l.lastSeq = seq
 	if age := time.Duration(now - l.static.stamp.Nanos()); maxAge > 0 && (age > maxAge || age < -maxAge) {
-		return nil, Stale, nil
+		l.outcome(Stale)
+		return l.skip(Stale)
 	}
 	if episode != l.lastEpisode {
 		l.eng.Reset()
 		l.lastEpisode = episode
 	}
+	return l.step(instruction, clamp, deadline, fallback)
+}
+
+// skip records a tick's reason for diagnostics.
+func (l *Loop) skip(s Skip) (*Output, Skip, error) {
+	l.lastReason.Store(int32(s))
+	return nil, s, nil
+}
+
+// wait holds frame seq back for reason s; it is counted if a newer frame
+// replaces it while it waits.
+func (l *Loop) wait(seq uint64, s Skip) (*Output, Skip, error) {
+	l.waitSeq, l.waitReason = seq, s
+	return l.skip(s)
+}
+
+// outcome counts how a frame ended.
+func (l *Loop) outcome(s Skip) {
+	l.counts[s].Add(1)
+	if s != Stepped {
+		l.window.Skipped(s)
+	}
+}
+
+// step decodes the frame, runs the engine and makes the messages. It never
+// panics: a panic in decoding or in making the messages is recovered into
+// the step's error, as the engine recovers its stages'.
+func (l *Loop) step(instruction string, clamp float32, deadline time.Duration, fallback Fallback) (out *Output, skip Skip, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, skip, err = l.fail(policy.PanicError(l.stage, p))
+		}
+	}()
+	start := l.eng.Now()
 	obs := policy.Observation{Instruction: instruction}
-	var err error
+	if deadline > 0 {
+		obs.Deadline = start.Add(deadline)
+	}
+	l.stage = "static camera"
 	if obs.Static, err = l.static.image(); err != nil {
-		return nil, Stepped, fmt.Errorf("static camera: %w", err)
+		return l.fail(&policy.StepError{Stage: l.stage, Err: err})
 	}
 	if l.gripper.seq != 0 {
+		l.stage = "gripper camera"
 		if obs.Gripper, err = l.gripper.image(); err != nil {
-			return nil, Stepped, fmt.Errorf("gripper camera: %w", err)
+			return l.fail(&policy.StepError{Stage: l.stage, Err: err})
 		}
 	}
+	l.stage = "engine"
 	r, err := l.eng.Step(&obs)
-	if err != nil {
-		return nil, Stepped, err
+	if errors.Is(err, policy.ErrDeadline) {
+		l.stage = "fallback action"
+		l.lastReason.Store(int32(OverDeadline))
+		return l.overDeadline(&r, fallback, start), OverDeadline, nil
 	}
-	l.fill(&r, clamp)
+	if err != nil {
+		return l.fail(err)
+	}
+	l.stage = "action"
+	if err := l.fillAction(&r, clamp); err != nil {
+		return l.fail(&policy.StepError{Stage: l.stage, Err: err})
+	}
+	l.stage = "step stats"
+	l.window.Add(float64(l.out.Action.LatencyMs), r.GFLOPs, r.Exit, r.SolvedGFLOPs, r.DeadlineCut)
+	l.fillStats(&r)
+	l.outcome(Stepped)
+	if r.DeadlineCut {
+		l.cuts.Add(1)
+	}
+	l.prev.valid, l.prev.episode, l.prev.action = true, l.lastEpisode, l.out.Action
+	l.lastAction.Store(l.wall().UnixNano())
 	return &l.out, Stepped, nil
 }
 
-// fill turns a step result into the Action and StepStats messages.
-func (l *Loop) fill(r *policy.StepResult, clamp float32) {
-	ms := func(d time.Duration) float32 { return float32(d.Seconds() * 1e3) }
+func (l *Loop) fail(err error) (*Output, Skip, error) {
+	l.outcome(Failed)
+	l.lastReason.Store(int32(Failed))
+	return nil, Failed, err
+}
+
+func ms(d time.Duration) float32 { return float32(d.Seconds() * 1e3) }
+
+// fillAction makes the Action message of a step, clamped, and checks it
+// as published: the clamp passes a NaN through (min and max do), so a
+// value that is not finite or not within the clamp fails the step.
+func (l *Loop) fillAction(r *policy.StepResult, clamp float32) error {
 	o := &l.out
 	o.Result = *r
-	header := msgs.Header{Stamp: l.static.stamp, FrameID: l.static.frameID}
 	a := &o.Action
-	a.Header = header
+	a.Header = msgs.Header{Stamp: l.static.stamp, FrameID: l.static.frameID}
 	for i, v := range r.Action.Pose {
 		if clamp > 0 {
 			v = max(-clamp, min(clamp, v))
@@ -201,11 +308,30 @@ func (l *Loop) fill(r *policy.StepResult, clamp float32) {
 	}
 	a.Gripper, a.GripperProbability = r.Action.Gripper, r.Action.GripperProb
 	a.ExitIndex, a.GFLOPs, a.LatencyMs = uint8(r.Exit), float32(r.GFLOPs), ms(r.Total)
+	return checkAction(a, clamp)
+}
 
-	l.window.Add(float64(a.LatencyMs), r.GFLOPs, r.Exit, r.SolvedGFLOPs)
-	s := &o.Stats
-	s.Header = header
-	s.ExitIndex, s.MaxExit, s.Held, s.GFLOPs = uint8(r.Exit), uint8(r.MaxExit), r.Held, float32(r.GFLOPs)
+// checkAction is the last check before an action is published.
+func checkAction(a *msgs.Action, clamp float32) error {
+	for i, v := range a.PoseDelta {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || (clamp > 0 && (v > clamp || v < -clamp)) {
+			return fmt.Errorf("pose delta %d is %v after the clamp to %v", i, v, clamp)
+		}
+	}
+	if a.Gripper != 1 && a.Gripper != -1 {
+		return fmt.Errorf("gripper command %v is not +1 or -1", a.Gripper)
+	}
+	if p := a.GripperProbability; !(p >= 0 && p <= 1) {
+		return fmt.Errorf("gripper probability %v is outside [0, 1]", p)
+	}
+	return nil
+}
+
+// fillStats makes the StepStats message of a step (of an Action already made).
+func (l *Loop) fillStats(r *policy.StepResult) {
+	s := &l.out.Stats
+	s.Header = l.out.Action.Header
+	s.ExitIndex, s.MaxExit, s.Held, s.DeadlineCut, s.GFLOPs = uint8(r.Exit), uint8(r.MaxExit), r.Held, r.DeadlineCut, float32(r.GFLOPs)
 	s.AvgGFLOPsBudget = float32(l.eng.Plan().AvgGFLOPs)
 	s.WindowAvgGFLOPs = float32(l.window.AvgGFLOPs())
 	s.Distances = s.Distances[:0]
@@ -221,4 +347,39 @@ func (l *Loop) fill(r *policy.StepResult, clamp float32) {
 		s.StageMs = append(s.StageMs, ms(r.BlockTime[i]))
 	}
 	s.StageMs = append(s.StageMs, ms(r.HeadTime))
+}
+
+// Counts are a loop's totals since it started, for logs.
+type Counts struct {
+	ByReason     [NumSkips]uint64 // frames by how they ended ([Stepped]: actions)
+	DeadlineCuts uint64           // actions from an exit the deadline chose
+	Refused      uint64           // instructions refused
+}
+
+// Counts returns the totals so far; safe from any goroutine.
+func (l *Loop) Counts() Counts {
+	var c Counts
+	for i := range c.ByReason {
+		c.ByReason[i] = l.counts[i].Load()
+	}
+	c.DeadlineCuts, c.Refused = l.cuts.Load(), l.refused.Load()
+	return c
+}
+
+// Activity is when the loop last heard and acted, for diagnostics.
+type Activity struct {
+	Now, Started, LastInput, LastAction time.Time // LastInput, LastAction: zero if none yet
+	LastReason                          Skip      // the latest reason for no action
+}
+
+// Activity returns the loop's activity; safe from any goroutine.
+func (l *Loop) Activity() Activity {
+	a := Activity{Now: l.wall(), Started: l.started, LastReason: Skip(l.lastReason.Load())}
+	if t := l.lastInput.Load(); t != 0 {
+		a.LastInput = time.Unix(0, t)
+	}
+	if t := l.lastAction.Load(); t != 0 {
+		a.LastAction = time.Unix(0, t)
+	}
+	return a
 }

@@ -33,6 +33,10 @@ const (
 	ParamUseSimTime     = "use_sim_time"
 	ParamDiagnosticsHz  = "diagnostics.rate_hz"
 	ParamStatsWindow    = "diagnostics.window"
+
+	ParamDeadlineMs       = "control.deadline_ms"
+	ParamDeadlineFallback = "control.deadline_fallback"
+	ParamNoActionWarnS    = "diagnostics.no_action_warn_s"
 )
 
 // Range is an inclusive numeric range; Step 0 means any value.
@@ -83,12 +87,18 @@ var Descriptors = []Descriptor{
 		Description: "execute the mean of the chosen exit's action and the previous exit's"},
 	{Name: ParamRateHz, Kind: KindDouble, Default: Double(0), Range: &Range{0, 1000, 0},
 		Description: "control rate; a step runs only on a new static image (0: on every new static image)"},
+	{Name: ParamDeadlineMs, Kind: KindDouble, Default: Double(0), Range: &Range{0, 60000, 0},
+		Description: "time a step may take from its image's decoding to its action; past it the step ends at the deepest exit already evaluated, flagged deadline_cut on ~/step_stats (checked between stages; 0: no deadline)"},
+	{Name: ParamDeadlineFallback, Kind: KindString, Default: String("none"),
+		Description: "what to publish when control.deadline_ms passes before the first exit: none (nothing), stop (zero pose deltas, the last gripper command) or hold (the last action again); stop and hold need an action of the same episode, else nothing is published", Constraints: "one of none, stop, hold"},
 	{Name: ParamMaxImageAgeMs, Kind: KindDouble, Default: Double(500), Range: &Range{0, 600000, 0},
 		Description: "skip a step whose static image stamp is older than this (ROS time, so sim time under use_sim_time; 0: no check)"},
 	{Name: ParamActionClamp, Kind: KindDouble, Default: Double(1), Range: &Range{0, 100, 0},
 		Description: "clamp each published pose delta to [-clamp, clamp] (0: no clamp)"},
 	{Name: ParamDiagnosticsHz, Kind: KindDouble, Default: Double(1), Range: &Range{0, 100, 0},
 		Description: "rate of /diagnostics (0: off)"},
+	{Name: ParamNoActionWarnS, Kind: KindDouble, Default: Double(3), Range: &Range{0, 3600, 0},
+		Description: "/diagnostics warns when messages arrive but no action has been published for this long, with the reason (0: never)"},
 	{Name: ParamStatsWindow, Kind: KindInt, Default: Int(200), Range: &Range{1, 100000, 1}, ReadOnly: true,
 		Description: "steps in the sliding window for latency percentiles, the exit histogram and budget adherence"},
 	{Name: ParamUseSimTime, Kind: KindBool, Default: Bool(false), ReadOnly: true,
@@ -201,6 +211,10 @@ func check(name string, v Value, startup bool) (Value, error) {
 	case ParamMetric:
 		if _, err := policy.ParseMetric(v.String); err != nil {
 			return v, &ParamError{name, v, "want one of " + policy.MetricNames}
+		}
+	case ParamDeadlineFallback:
+		if _, err := ParseFallback(v.String); err != nil {
+			return v, &ParamError{name, v, err.Error()}
 		}
 	case ParamProvider:
 		if !slices.Contains([]string{"cpu", "cuda", "tensorrt"}, v.String) {

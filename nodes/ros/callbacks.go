@@ -5,7 +5,10 @@ package ros
 import (
 	"time"
 
+	"github.com/tiiuae/rclgo/pkg/rclgo"
+
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/control"
 )
 
 // Subscription callbacks decode and hand over; they never run inference.
@@ -32,8 +35,11 @@ func (g *glue) onInstruction(data []byte) error {
 	if err := g.instr.UnmarshalCDR(data); err != nil {
 		return err
 	}
-	g.log.Infof("new instruction: %q (new episode)", g.instr.Data)
-	g.loop.OnInstruction(g.instr.Data)
+	if err := g.loop.OnInstruction(g.instr.Data); err != nil {
+		g.logEvery("instruction refused", warnLevel, "%v", err)
+		return nil
+	}
+	g.log.Infof("new instruction: %s (new episode)", control.ShortQuote(g.instr.Data))
 	g.poke()
 	return nil
 }
@@ -45,6 +51,9 @@ func (g *glue) onClock(data []byte) error {
 		return err
 	}
 	g.clock.OnClock(g.clockMsg.Nanos())
+	if g.loop.WaitsForClock() {
+		g.poke() // a frame that came before the first /clock steps now
+	}
 	return nil
 }
 
@@ -56,17 +65,33 @@ func (g *glue) poke() {
 	}
 }
 
-// warnEvery logs a warning at most once every 5 s per key, so a flood of
-// bad messages cannot flood the log.
-func (g *glue) warnEvery(key, format string, args ...any) {
+// Log levels of logEvery.
+const (
+	warnLevel  = rclgo.LogSeverityWarn
+	errorLevel = rclgo.LogSeverityError
+)
+
+// logThrottle is how often one kind of problem is logged at most, as
+// RCLCPP_WARN_THROTTLE does: a flood of bad messages cannot flood the log.
+const logThrottle = 5 * time.Second
+
+// logEvery logs at most once every logThrottle per key, each key with its
+// own throttle, and reports whether it logged.
+func (g *glue) logEvery(key string, level rclgo.LogSeverity, format string, args ...any) bool {
 	g.warnMu.Lock()
 	last := g.lastWarn[key]
 	now := time.Now()
-	if now.Sub(last) < 5*time.Second {
+	if now.Sub(last) < logThrottle {
 		g.warnMu.Unlock()
-		return
+		return false
 	}
 	g.lastWarn[key] = now
 	g.warnMu.Unlock()
-	g.log.Warnf(format, args...)
+	g.log.Logf(level, format, args...)
+	return true
+}
+
+// warnEvery is logEvery at WARN.
+func (g *glue) warnEvery(key, format string, args ...any) {
+	g.logEvery(key, warnLevel, format, args...)
 }

@@ -62,6 +62,10 @@ type glue struct {
 
 	warnMu   sync.Mutex
 	lastWarn map[string]time.Time
+
+	// Owned by the inference goroutine.
+	actionBuf, statsBuf []byte
+	logged              control.Counts // what logNoAction has reported
 }
 
 // Run opens the model, creates every ROS entity (rclgo services only the

@@ -26,6 +26,9 @@ type Backend struct {
 	NaNAtExit int
 	// LoadGate, when not nil, blocks block loads until it is closed.
 	LoadGate chan struct{}
+	// BeforeRun, when not nil, is called before each stage runs: a test
+	// makes a stage slow (advancing a [Clock]) or panic with it.
+	BeforeRun func(stage int)
 
 	exits    int
 	features [][]float32 // features[i]: exit i's feature (0: the reference)
@@ -132,6 +135,9 @@ func (b *Backend) Run(stage int) error {
 	b.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("policytest: stage %d run while not loaded", stage)
+	}
+	if b.BeforeRun != nil {
+		b.BeforeRun(stage)
 	}
 	switch {
 	case stage <= b.exits:

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/deervla/deer_vla/nodes/control"
+	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/replay"
 )
 
@@ -71,11 +72,7 @@ func TestSampleBagsAgainstGoldens(t *testing.T) {
 // stamp_ns exit pose0..pose5 gripper_probability.
 func replayLines(t *testing.T, bagPath string, overrides []string) []string {
 	t.Helper()
-	changes, err := control.LoadParamsFile(filepath.Join(root(), "params", "deer_vla.yaml"), "/"+control.NodeName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changes[control.ParamModelPath] = control.String(filepath.Join(root(), "models", control.DefaultModel))
+	changes := map[string]control.Value{}
 	for _, o := range overrides {
 		name, v, err := control.ParseParamArg(o)
 		if err != nil {
@@ -83,23 +80,10 @@ func replayLines(t *testing.T, bagPath string, overrides []string) []string {
 		}
 		changes[name] = v
 	}
-	p, err := control.DefaultParams().With(changes, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := control.ProcessEnvironment()
-	env.SearchDirs = append(env.SearchDirs, root())
+	p, env := shippedParams(t, changes)
 	eng, err := control.OpenEngine(p, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	node, err := control.NewNode(eng, p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lines []string
-	rep, err := replay.Run(replay.Config{Bag: filepath.Join(root(), bagPath), Params: p}, node, func(o *control.Output) {
+	rep := replayOn(t, eng, err, p, bagPath, func(o *control.Output) {
 		a := &o.Action
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d %d", a.Header.Stamp.Nanos(), a.ExitIndex)
@@ -109,13 +93,50 @@ func replayLines(t *testing.T, bagPath string, overrides []string) []string {
 		fmt.Fprintf(&b, " %.7g", a.GripperProbability)
 		lines = append(lines, b.String())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if rep.Malformed != 0 || rep.StepErrors != 0 || len(lines) == 0 {
 		t.Fatalf("replay: %d malformed, %d failed steps, %d actions\n%s", rep.Malformed, rep.StepErrors, len(lines), rep.Text())
 	}
 	return lines
+}
+
+// replayOn replays a bag through a node with parameters p over eng (and
+// fails on openErr, the error of opening eng), then closes eng.
+func replayOn(t *testing.T, eng *policy.Engine, openErr error, p control.Params, bagPath string, onStep func(*control.Output)) *replay.Report {
+	t.Helper()
+	if openErr != nil {
+		t.Fatal(openErr)
+	}
+	defer eng.Close()
+	node, err := control.NewNode(eng, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := replay.Run(replay.Config{Bag: filepath.Join(root(), bagPath), Params: p}, node, onStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// shippedParams are params/deer_vla.yaml's on the shipped model, with
+// changes, and the environment that finds the model and ONNX Runtime.
+func shippedParams(t *testing.T, changes map[string]control.Value) (control.Params, control.Environment) {
+	t.Helper()
+	vals, err := control.LoadParamsFile(filepath.Join(root(), "params", "deer_vla.yaml"), "/"+control.NodeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals[control.ParamModelPath] = control.String(filepath.Join(root(), "models", control.DefaultModel))
+	for k, v := range changes {
+		vals[k] = v
+	}
+	p, err := control.DefaultParams().With(vals, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := control.ProcessEnvironment()
+	env.SearchDirs = append(env.SearchDirs, root())
+	return p, env
 }
 
 // compareLine checks stamp and exit exactly and the action values within
