@@ -40,7 +40,9 @@ func (r *Report) Totals() Totals {
 		ExitCounts: append([]int(nil), r.ExitCounts[1:r.Exits+1]...),
 	}
 	for s, n := range r.Skips {
-		if n > 0 && control.Skip(s) != control.Stepped {
+		// As in the report's text: waiting for a new frame or for its
+		// gripper image is how stepping works, not a skip worth counting.
+		if k := control.Skip(s); n > 0 && k != control.Stepped && k != control.NotNew && k != control.Incomplete {
 			if t.Skipped == nil {
 				t.Skipped = map[string]int{}
 			}
