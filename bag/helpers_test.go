@@ -56,6 +56,14 @@ func writeBag(t testing.TB, dir string, opts WriterOptions, ms []written) string
 	if err != nil {
 		t.Fatal(err)
 	}
+	fill(t, w, ms)
+	return dir
+}
+
+// fill writes ms to w, adding each topic at its first message (the
+// instruction latched, as the node subscribes to it), and closes w.
+func fill(t testing.TB, w *Writer, ms []written) {
+	t.Helper()
 	added := map[string]bool{}
 	for _, m := range ms {
 		if !added[m.topic] {
@@ -76,7 +84,6 @@ func writeBag(t testing.TB, dir string, opts WriterOptions, ms []written) string
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 // readAll reads every message of the bag at path, copying the data.

@@ -41,12 +41,13 @@ type WriterOptions struct {
 	ROSDistro string
 }
 
-// Writer writes a rosbag2 folder: one MCAP file and metadata.yaml. It is
-// not safe for concurrent use. Close must be called to finish the MCAP
-// summary and write metadata.yaml.
+// Writer writes a rosbag2 folder (one MCAP file and metadata.yaml, see
+// [Create]) or a single MCAP file (see [CreateFile]). It is not safe for
+// concurrent use. Close must be called to finish the MCAP summary (and
+// write metadata.yaml).
 type Writer struct {
-	dir      string
-	file     string // relative path of the MCAP file
+	dir      string // the bag folder, or "" for a single file
+	file     string // the MCAP file: relative to dir, or the whole path
 	f        *os.File
 	bw       *bufio.Writer
 	mw       *mcap.Writer
@@ -76,40 +77,67 @@ func Create(dir string, opts WriterOptions) (*Writer, error) {
 	if strings.ContainsAny(opts.BaseName, `/\`) || opts.BaseName == "." || opts.BaseName == ".." {
 		return nil, fmt.Errorf("bag: create %s: 'BaseName' %q is not a file name", dir, opts.BaseName)
 	}
-	if opts.ChunkBytes == 0 {
-		opts.ChunkBytes = 1 << 20
+	compression, err := opts.resolve(dir)
+	if err != nil {
+		return nil, err
 	}
-	if opts.ChunkBytes < 0 || opts.ChunkBytes > MaxChunkBytes {
-		return nil, fmt.Errorf("bag: create %s: 'ChunkBytes' %d is not in 1..%d", dir, opts.ChunkBytes, MaxChunkBytes)
-	}
-	if opts.ROSDistro == "" {
-		opts.ROSDistro = "humble"
-	}
-	var compression mcap.CompressionFormat
-	switch opts.Compression {
-	case 0, CompressionNone:
-		compression = mcap.CompressionNone
-	case CompressionZstd:
-		compression = mcap.CompressionZSTD
-	case CompressionLZ4:
-		compression = mcap.CompressionLZ4
-	default:
-		return nil, fmt.Errorf("bag: create %s: 'Compression' %d is not a known compression", dir, opts.Compression)
-	}
-
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("bag: create %s: the folder exists and is not empty", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bag: create: %w", err)
 	}
+	return create(dir, opts.BaseName+"_0.mcap", opts, compression)
+}
+
+// CreateFile creates a single MCAP file at path, which must not exist,
+// without a bag folder or metadata.yaml: the file Foxglove opens, and that
+// `ros2 bag play -s mcap PATH` plays on Humble. Each topic's type and QoS
+// are stored in the file (schemas, and channel metadata as rosbag2 does),
+// so reading it back with [Open] gives the same topics as a folder would.
+// opts.BaseName is not used.
+func CreateFile(path string, opts WriterOptions) (*Writer, error) {
+	compression, err := opts.resolve(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("bag: create %s: the file exists", path)
+	}
+	return create("", path, opts, compression)
+}
+
+// resolve fills in the defaults of opts and checks them.
+func (opts *WriterOptions) resolve(path string) (mcap.CompressionFormat, error) {
+	if opts.ChunkBytes == 0 {
+		opts.ChunkBytes = 1 << 20
+	}
+	if opts.ChunkBytes < 0 || opts.ChunkBytes > MaxChunkBytes {
+		return "", fmt.Errorf("bag: create %s: 'ChunkBytes' %d is not in 1..%d", path, opts.ChunkBytes, MaxChunkBytes)
+	}
+	if opts.ROSDistro == "" {
+		opts.ROSDistro = "humble"
+	}
+	switch opts.Compression {
+	case 0, CompressionNone:
+		return mcap.CompressionNone, nil
+	case CompressionZstd:
+		return mcap.CompressionZSTD, nil
+	case CompressionLZ4:
+		return mcap.CompressionLZ4, nil
+	}
+	return "", fmt.Errorf("bag: create %s: 'Compression' %d is not a known compression", path, opts.Compression)
+}
+
+// create starts the MCAP file dir/file (file alone when dir is "").
+func create(dir, file string, opts WriterOptions, compression mcap.CompressionFormat) (*Writer, error) {
 	w := &Writer{
 		dir:     dir,
-		file:    opts.BaseName + "_0.mcap",
+		file:    file,
 		topics:  map[string]*topicState{},
 		schemas: map[string]uint16{},
 	}
-	f, err := os.OpenFile(filepath.Join(dir, w.file), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(w.path(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("bag: create: %w", err)
 	}
@@ -236,8 +264,8 @@ func (w *Writer) WriteMessage(topic string, logTimeNanos int64, m msgs.Message) 
 	return w.Write(topic, logTimeNanos, w.scratch)
 }
 
-// Close finishes the MCAP file (index and summary) and writes
-// metadata.yaml. It is safe to call more than once; later calls return
+// Close finishes the MCAP file (index and summary) and, for a bag folder,
+// writes metadata.yaml. It is safe to call more than once; later calls return
 // nil.
 func (w *Writer) Close() error {
 	if w.closed {
@@ -253,6 +281,9 @@ func (w *Writer) Close() error {
 	}
 	if err := w.f.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("bag: %w", err))
+	}
+	if w.dir == "" {
+		return errors.Join(errs...)
 	}
 	topics := make([]topicSummary, len(w.order))
 	for i, t := range w.order {

@@ -1,6 +1,6 @@
 // Package policy runs a multi-exit Vision-Language-Action model with
 // dynamic early exit, the method of DeeR-VLA (Yue et al., NeurIPS 2024;
-// see docs/deer-method.md in the shared docs and docs/model-contract.md).
+// see docs/deer-method.md and docs/model-contract.md).
 // It owns the method and imports no ROS and no cgo: stages run through a
 // [Backend] (policy/ort for ONNX Runtime, policy/policytest for tests).
 //

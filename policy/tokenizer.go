@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
@@ -37,6 +38,17 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy: tokenizer %s: %w", path, err)
 		}
+		if !hasID(hf.GetVocab(), spec.PadID) {
+			return nil, fmt.Errorf("policy: tokenizer: pad_id %d is no token of %s", spec.PadID, path)
+		}
+		for _, at := range hf.AddedTokensList() {
+			// The splitter matches added tokens exactly; one that should
+			// also take white space or match whole words only would give
+			// other ids than the reference's, so a prompt may not use it.
+			if (at.Lstrip || at.Rstrip || at.SingleWord) && strings.Contains(spec.Prompt, at.Content) {
+				return nil, fmt.Errorf("policy: tokenizer %s: the prompt uses added token %q, whose lstrip, rstrip or single_word this engine does not apply", path, at.Content)
+			}
+		}
 		return &Tokenizer{spec: spec, hf: hf}, nil
 	}
 	f, err := os.Open(path)
@@ -64,6 +76,15 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		return nil, fmt.Errorf("policy: tokenizer: pad_id %d or unk_id %d outside the %d-token vocabulary %s", spec.PadID, spec.UnkID, n, path)
 	}
 	return t, nil
+}
+
+func hasID(vocab map[string]int, id int64) bool {
+	for _, v := range vocab {
+		if int64(v) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Encode writes the instruction's token ids and mask into ids and mask,
@@ -103,14 +124,25 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 	return nil
 }
 
+// PromptInstruction is the placeholder for the instruction in a tokenizer prompt.
+const PromptInstruction = "{instruction}"
+
 // encodeHF uses the tokenizer.json's own normalisation, pre-tokenisation,
-// model and post-processing (special tokens included), then truncates.
+// model and post-processing, then truncates. The instruction is stripped as
+// Python's str.strip() does and placed in the prompt template, if any;
+// added tokens (the template's special tokens) are matched whole, before
+// the text around them is normalised and split, as Hugging Face tokenizers
+// do.
 func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) error {
-	if strings.TrimSpace(instruction) == "" {
+	instruction = strings.TrimFunc(instruction, pySpace)
+	if instruction == "" {
 		return ErrEmptyInstruction
 	}
 	if t.spec.Lowercase {
 		instruction = strings.ToLower(instruction)
+	}
+	if t.spec.Prompt != "" {
+		instruction = strings.Replace(t.spec.Prompt, PromptInstruction, instruction, 1)
 	}
 	enc := t.hf.Encode(instruction)
 	n := min(len(enc), len(ids))
@@ -123,6 +155,10 @@ func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) er
 	t.pad(n, ids, mask)
 	return nil
 }
+
+// pySpace is Python's str.isspace for one character: Unicode white space
+// and the four ASCII separators U+001C..U+001F, which Go does not count.
+func pySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 func (t *Tokenizer) pad(n int, ids []int64, mask []float32) {
 	for i := n; i < len(ids); i++ {

@@ -81,7 +81,7 @@ func (r *Report) ExitsPlot() *Plot {
 	if per > 1 {
 		title = fmt.Sprintf("Exit taken (mean over %d steps)", per)
 	}
-	return &Plot{Title: title, XLabel: "step", YLabel: "exit", X: xs, Y: ys}
+	return &Plot{Title: title, XLabel: "step", YLabel: "exit taken (1: shallowest)", X: xs, Y: ys}
 }
 
 // SweepPoint is one replay of a budget sweep.
@@ -94,7 +94,7 @@ type SweepPoint struct {
 
 // SweepPlot is the budget-vs-error figure of a sweep.
 func SweepPlot(points []SweepPoint) *Plot {
-	p := &Plot{Title: "Average compute vs action error", XLabel: "realised average decoder GFLOPs", YLabel: "pose RMS error vs expert", Marks: true}
+	p := &Plot{Title: "Average compute against action error", XLabel: "realised average decoder GFLOPs per action", YLabel: "pose error against the expert (RMS)", Marks: true}
 	for _, s := range points {
 		p.X = append(p.X, s.AvgGFLOPs)
 		p.Y = append(p.Y, s.PoseRMS)

@@ -71,40 +71,96 @@ func bytesOf(v []int) []byte {
 // new episodes); garbage adds a malformed static image after the first
 // step.
 func writeGoldenBag(t testing.TB, g *goldenFile, repeat int, garbage bool) string {
+	return writeBag(t, g, bagSpec{repeat: repeat, garbage: garbage})
+}
+
+// bagSpec varies the golden bag.
+type bagSpec struct {
+	repeat  int
+	garbage bool
+	// topics names the topics written (zero: DefaultTopics); an empty name
+	// leaves that input out.
+	topics Topics
+	// firstInstructionEarlier logs the first instruction this long before
+	// the first images (stamps unchanged).
+	firstInstructionEarlier int64
+	// startNanos is the log time and stamp of the first step (0: 1 s;
+	// stamps start at 1 s where int32 seconds cannot hold it).
+	startNanos int64
+	// encoding, if set, replaces the images' encoding (steps then fail).
+	encoding string
+}
+
+func writeBag(t testing.TB, g *goldenFile, spec bagSpec) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "golden_bag")
 	w, err := bag.Create(dir, bag.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := [][2]string{{"/static_image", msgs.ImageType}, {"/gripper_image", msgs.ImageType}, {"/instruction", msgs.StringType}, {"/expert_action", msgs.ActionType}}
+	names := spec.topics
+	if names == (Topics{}) {
+		names = DefaultTopics
+	}
+	topics := []struct {
+		name, typ string
+		qos       bag.QoS
+	}{
+		{names.Static, msgs.ImageType, bag.QoS{Reliability: bag.ReliabilityBestEffort, Depth: 5}},
+		{names.Gripper, msgs.ImageType, bag.QoS{Reliability: bag.ReliabilityBestEffort, Depth: 5}},
+		{names.Instruction, msgs.StringType, bag.QoS{Durability: bag.DurabilityTransientLocal, Depth: 1}},
+		{names.Expert, msgs.ActionType, bag.QoS{}},
+	}
 	for _, tt := range topics {
-		if err := w.AddTopic(tt[0], tt[1], bag.QoS{}); err != nil {
+		if tt.name == "" {
+			continue
+		}
+		if err := w.AddTopic(tt.name, tt.typ, tt.qos); err != nil {
 			t.Fatal(err)
 		}
 	}
 	full := g.Runs[0].Results // full_depth
-	ns := int64(1e9)
+	start := spec.startNanos
+	if start == 0 {
+		start = 1e9
+	}
+	ns := start
 	must := func(err error) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	for r := 0; r < repeat; r++ {
+	write := func(topic string, nanos int64, m msgs.Message) {
+		if topic != "" {
+			must(w.WriteMessage(topic, nanos, m))
+		}
+	}
+	for r := 0; r < max(spec.repeat, 1); r++ {
 		for i, s := range g.Steps {
 			stamp := msgs.TimeFromNanos(ns)
-			if i == 0 || g.Steps[i-1].Episode != s.Episode {
-				must(w.WriteMessage("/instruction", ns, &msgs.String{Data: s.Instruction}))
+			if ns > 1<<62 { // beyond what a stamp's int32 seconds hold
+				stamp = msgs.TimeFromNanos(ns - start + 1e9)
 			}
-			must(w.WriteMessage("/static_image", ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "static_camera"},
-				Width: uint32(s.Static.Width), Height: uint32(s.Static.Height), Encoding: s.Static.Encoding, Step: uint32(3 * s.Static.Width), Data: bytesOf(s.Static.Data)}))
-			must(w.WriteMessage("/gripper_image", ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "gripper_camera"},
-				Width: uint32(s.Gripper.Width), Height: uint32(s.Gripper.Height), Encoding: s.Gripper.Encoding, Step: uint32(3 * s.Gripper.Width), Data: bytesOf(s.Gripper.Data)}))
+			if i == 0 || g.Steps[i-1].Episode != s.Episode {
+				at := ns
+				if r == 0 && i == 0 {
+					at -= spec.firstInstructionEarlier
+				}
+				write(names.Instruction, at, &msgs.String{Data: s.Instruction})
+			}
+			enc := s.Static.Encoding
+			if spec.encoding != "" {
+				enc = spec.encoding
+			}
+			write(names.Static, ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "static_camera"},
+				Width: uint32(s.Static.Width), Height: uint32(s.Static.Height), Encoding: enc, Step: uint32(3 * s.Static.Width), Data: bytesOf(s.Static.Data)})
+			write(names.Gripper, ns, &msgs.Image{Header: msgs.Header{Stamp: stamp, FrameID: "gripper_camera"},
+				Width: uint32(s.Gripper.Width), Height: uint32(s.Gripper.Height), Encoding: s.Gripper.Encoding, Step: uint32(3 * s.Gripper.Width), Data: bytesOf(s.Gripper.Data)})
 			a := &msgs.Action{Header: msgs.Header{Stamp: stamp}, Gripper: 1}
 			copy(a.PoseDelta[:], full[i].Pose)
-			must(w.WriteMessage("/expert_action", ns, a))
-			if garbage && r == 0 && i == 0 {
-				must(w.Write("/static_image", ns+1, []byte{0, 1, 0, 0, 7}))
+			write(names.Expert, ns, a)
+			if spec.garbage && r == 0 && i == 0 {
+				must(w.Write(names.Static, ns+1, []byte{0, 1, 0, 0, 7}))
 			}
 			ns += 1e8
 		}
@@ -180,7 +236,7 @@ func TestReplayMatchesReference(t *testing.T) {
 		t.Fatalf("compared %d, pose RMS %v", rep.Compared(), rep.PoseRMS())
 	}
 	text := rep.Text()
-	for _, s := range []string{"exit histogram", "saved", "p95", "vs expert"} {
+	for _, s := range []string{"actions per exit", "saved", "95th percentile", "against the expert", "1 could not be decoded"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("report lacks %q:\n%s", s, text)
 		}

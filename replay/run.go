@@ -4,20 +4,49 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strings"
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
 	"github.com/deervla/deer_vla/nodes/control"
 )
 
-// Run replays cfg.Bag through node (built with cfg.Params). onStep, if not
-// nil, sees every published step; its argument is reused afterwards.
+// Bag replays cfg.Bag through a node of its own, opened with cfg.Params
+// (model, ONNX Runtime library and calibrations found through env, e.g.
+// control.ProcessEnvironment()), and closes it. It is what the
+// deer_vla_replay command does for one bag; see Run for the results.
+func Bag(cfg Config, env control.Environment) (*Report, error) {
+	eng, err := control.OpenEngine(cfg.Params, env)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	node, err := control.NewNode(eng, cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	return Run(cfg, node, nil)
+}
+
+// Run replays cfg.Bag through node (built with cfg.Params) and returns the
+// report. onStep, if not nil, sees every published step; its argument is
+// reused afterwards. The error is for what stopped the replay (an
+// unreadable bag, an output bag that could not be written); a replay that
+// ran but published no action returns a report whose [Report.Check] says
+// why.
 func Run(cfg Config, node *control.Node, onStep func(*control.Output)) (*Report, error) {
 	if cfg.Topics == (Topics{}) {
 		cfg.Topics = DefaultTopics
 	}
-	t := cfg.Topics
+	t := &cfg.Topics
+	if t.Action == "" {
+		t.Action = ActionTopic
+	}
+	if t.Stats == "" {
+		t.Stats = StatsTopic
+	}
 	var names []string
 	for _, n := range []string{t.Static, t.StaticCompressed, t.Gripper, t.GripperCompressed, t.Instruction, t.Expert} {
 		if n != "" {
@@ -30,12 +59,17 @@ func Run(cfg Config, node *control.Node, onStep func(*control.Output)) (*Report,
 	}
 	defer in.Close()
 	rep := newReport(cfg.Bag, node.Engine())
+	all, err := bagTopics(cfg.Bag)
+	if err != nil {
+		return nil, err
+	}
+	rep.checkTopics(cfg.Topics, node.Engine().Manifest(), all)
 	p := &player{cfg: cfg, node: node, loop: node.Loop(), rep: rep, onStep: onStep, period: int64(cfg.Params.Period())}
 	for _, ti := range in.Topics() {
 		p.total += ti.MessageCount
 	}
 	if cfg.OutBag != "" {
-		if p.out, err = openOutput(cfg.OutBag, in.Topics()); err != nil {
+		if p.out, err = openOutput(cfg.OutBag, in.Topics(), cfg.Topics, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -51,6 +85,17 @@ func Run(cfg Config, node *control.Node, onStep func(*control.Output)) (*Report,
 	return rep, runErr
 }
 
+// bagTopics lists every topic of the bag, read or not, so that a report
+// can say what the bag has when a topic the replay reads is missing.
+func bagTopics(path string) ([]bag.TopicInfo, error) {
+	r, err := bag.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Topics(), nil
+}
+
 // player holds one replay's state.
 type player struct {
 	cfg    Config
@@ -62,13 +107,31 @@ type player struct {
 	period int64 // control period in ns, 0: on every static image
 	total  int64
 
-	nextTick int64 // next fixed-rate tick, bag time
-	last     int64 // log time of the last message
-	img      msgs.Image
-	cimg     msgs.CompressedImage
-	str      msgs.String
-	act      msgs.Action
+	// Fixed-rate ticks (period > 0) fall on nextTick, nextTick+period, ...
+	// from the first message's log time on.
+	ticking  bool
+	nextTick int64
+	// dirty: the loop has had a message since the last tick. Without one,
+	// a tick sees what the last tick saw and does nothing, so ticks are
+	// jumped over instead of run (see ticksThrough).
+	dirty bool
+
+	// The latest static image no tick has consumed yet (it got neither an
+	// action nor a failure), and why the last tick that saw it did not
+	// step ("" when no tick saw it).
+	pending    bool
+	pendingWhy string
+
+	last int64 // log time of the last message
+	img  msgs.Image
+	cimg msgs.CompressedImage
+	str  msgs.String
+	act  msgs.Action
 }
+
+// notDue is why a static image got no action when no tick came between it
+// and the next image (control.rate_hz below the image rate) or the end.
+const notDue = "no tick before the next image (control.rate_hz)"
 
 func (p *player) play(in *bag.Reader) error {
 	var msg bag.Message
@@ -76,7 +139,11 @@ func (p *player) play(in *bag.Reader) error {
 	for {
 		err := in.Next(&msg)
 		if errors.Is(err, io.EOF) {
-			return p.ticksUntil(p.last + 1)
+			if err := p.ticksThrough(p.last); err != nil {
+				return err
+			}
+			p.settlePending()
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
@@ -85,8 +152,13 @@ func (p *player) play(in *bag.Reader) error {
 		if p.cfg.Progress != nil && p.rep.Messages%500 == 0 {
 			fmt.Fprintf(p.cfg.Progress, "\rreplay: %d/%d messages, %d actions", p.rep.Messages, p.total, p.rep.Steps)
 		}
-		if err := p.ticksUntil(msg.LogTimeNanos); err != nil {
-			return err
+		if !p.ticking {
+			p.ticking, p.nextTick = true, msg.LogTimeNanos
+		} else if msg.LogTimeNanos > math.MinInt64 {
+			// A tick at time T sees every message logged at or before T.
+			if err := p.ticksThrough(msg.LogTimeNanos - 1); err != nil {
+				return err
+			}
 		}
 		p.last = msg.LogTimeNanos
 		if p.out != nil {
@@ -99,6 +171,7 @@ func (p *player) play(in *bag.Reader) error {
 		case t.Static, t.Gripper:
 			if decodeErr = p.img.UnmarshalCDR(msg.Data); decodeErr == nil {
 				if msg.Topic == t.Static {
+					p.newStatic()
 					p.loop.OnStaticImage(&p.img)
 				} else {
 					p.loop.OnGripperImage(&p.img)
@@ -107,6 +180,7 @@ func (p *player) play(in *bag.Reader) error {
 		case t.StaticCompressed, t.GripperCompressed:
 			if decodeErr = p.cimg.UnmarshalCDR(msg.Data); decodeErr == nil {
 				if msg.Topic == t.StaticCompressed {
+					p.newStatic()
 					p.loop.OnStaticCompressed(&p.cimg)
 				} else {
 					p.loop.OnGripperCompressed(&p.cimg)
@@ -120,12 +194,14 @@ func (p *player) play(in *bag.Reader) error {
 			if decodeErr = p.act.UnmarshalCDR(msg.Data); decodeErr == nil {
 				p.rep.errs.addExpert(&p.act)
 			}
+			continue // the loop has not changed
 		}
 		if decodeErr != nil {
 			p.rep.Malformed++
 			p.rep.problem("malformed %s message at %d ns: %v", msg.Topic, msg.LogTimeNanos, decodeErr)
 			continue
 		}
+		p.dirty = true
 		// On every image, not only static ones: a step may be waiting for
 		// the gripper image of its frame.
 		if p.period == 0 && (msg.Topic == t.Static || msg.Topic == t.StaticCompressed || msg.Topic == t.Gripper || msg.Topic == t.GripperCompressed) {
@@ -136,70 +212,154 @@ func (p *player) play(in *bag.Reader) error {
 	}
 }
 
-// ticksUntil runs the fixed-rate ticks due before time end: a tick at time
-// T sees every message logged at or before T.
-func (p *player) ticksUntil(end int64) error {
-	if p.period == 0 {
-		return nil
+// newStatic notes a new static image: the previous one, if no tick
+// consumed it, will never get an action.
+func (p *player) newStatic() {
+	p.settlePending()
+	p.pending, p.pendingWhy = true, ""
+}
+
+// settlePending counts the pending static image as not run, by the reason
+// its last tick gave.
+func (p *player) settlePending() {
+	if !p.pending {
+		return
 	}
-	if p.nextTick == 0 {
-		p.nextTick = end
+	why := p.pendingWhy
+	if why == "" {
+		why = notDue
 	}
-	for ; p.nextTick < end; p.nextTick += p.period {
-		if err := p.tick(p.nextTick); err != nil {
-			return err
+	p.rep.notRun(why)
+	p.pending = false
+}
+
+// ticksThrough runs the fixed-rate ticks due at or before time last.
+//
+// Ticks are jumped over, not run, while no message has come since the
+// previous tick: a tick's outcome depends on the loop's inbox and on the
+// time only through the age of a fresh frame, and the first tick that
+// sees a frame consumes it (steps, or skips it as stale), so a later tick
+// with nothing new finds nothing to do. Replay therefore costs time in
+// proportion to the messages, not to the ticks across gaps in log time,
+// and the same actions come out as when every tick is run.
+func (p *player) ticksThrough(last int64) error {
+	for p.period > 0 && p.ticking && p.nextTick <= last {
+		if p.dirty || walkEveryTick {
+			p.dirty = false
+			if err := p.tick(p.nextTick); err != nil {
+				return err
+			}
+			p.advance(1)
+			continue
 		}
+		p.advance(int64((uint64(last)-uint64(p.nextTick))/uint64(p.period)) + 1)
 	}
 	return nil
 }
 
+// walkEveryTick runs every tick instead of jumping over the idle ones:
+// tests set it to check that jumping changes no action.
+var walkEveryTick = false
+
+// advance moves the tick clock n periods on, and stops ticking where that
+// would pass the largest time int64 nanoseconds hold.
+func (p *player) advance(n int64) {
+	if n > (math.MaxInt64-p.nextTick)/p.period {
+		p.ticking = false
+		return
+	}
+	p.nextTick += n * p.period
+}
+
 // tick runs the control loop at bag time now and records what it did.
 func (p *player) tick(now int64) error {
+	p.rep.Ticks++
 	out, skip, err := p.loop.Tick(now)
 	if err != nil {
 		p.rep.StepErrors++
 		p.rep.problem("step at %d ns failed: %v", now, err)
+		if p.pending {
+			p.pending = false
+			p.rep.notRun(Failed)
+		}
 		return nil
 	}
 	if skip != control.Stepped {
-		p.rep.Skips[skip]++
+		if p.pending {
+			p.pendingWhy = skip.String()
+		}
+		if skip == control.NoClock {
+			// Waiting for time to start (a tick at time 0): the next tick
+			// may step without a new message, so it must run.
+			p.dirty = true
+		}
 		return nil
 	}
+	p.pending = false
 	p.rep.addStep(out)
 	if p.onStep != nil {
 		p.onStep(out)
 	}
 	if p.out != nil {
-		if err := p.out.WriteMessage(ActionTopic, now, &out.Action); err != nil {
+		if err := p.out.WriteMessage(p.cfg.Topics.Action, now, &out.Action); err != nil {
 			return fmt.Errorf("replay: output bag: %w", err)
 		}
-		if err := p.out.WriteMessage(StatsTopic, now, &out.Stats); err != nil {
+		if err := p.out.WriteMessage(p.cfg.Topics.Stats, now, &out.Stats); err != nil {
 			return fmt.Errorf("replay: output bag: %w", err)
 		}
 	}
 	return nil
 }
 
-// openOutput creates the output bag with the inputs' topics and ours.
-func openOutput(dir string, inputs []bag.TopicInfo) (*bag.Writer, error) {
-	if _, err := os.Stat(dir); err == nil {
-		return nil, fmt.Errorf("replay: output bag %s already exists", dir)
+// Failed is the reason counted for a step that ran and failed (bad input,
+// a model error); the problems list says how.
+const Failed = "failed"
+
+// openOutput creates the output bag with the inputs' topics, each with
+// the QoS it was recorded with, and the node's outputs.
+func openOutput(path string, inputs []bag.TopicInfo, t Topics, rep *Report) (*bag.Writer, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("replay: output %s already exists", path)
 	}
-	w, err := bag.Create(dir, bag.WriterOptions{})
+	var w *bag.Writer
+	var err error
+	if strings.HasSuffix(path, ".mcap") {
+		w, err = bag.CreateFile(path, bag.WriterOptions{})
+	} else {
+		w, err = bag.Create(path, bag.WriterOptions{})
+	}
 	if err != nil {
 		return nil, err
 	}
 	for _, ti := range inputs {
-		if err := w.AddTopic(ti.Name, ti.Type, bag.QoS{}); err != nil {
+		if err := w.AddTopic(ti.Name, ti.Type, inputQoS(ti, t, rep)); err != nil {
 			w.Close()
 			return nil, err
 		}
 	}
-	for _, tt := range [][2]string{{ActionTopic, msgs.ActionType}, {StatsTopic, msgs.StepStatsType}} {
-		if err := w.AddTopic(tt[0], tt[1], bag.QoS{}); err != nil {
+	// The node publishes both with the default publisher QoS: reliable,
+	// volatile, keep last 10.
+	for _, tt := range [][2]string{{t.Action, msgs.ActionType}, {t.Stats, msgs.StepStatsType}} {
+		if err := w.AddTopic(tt[0], tt[1], bag.QoS{Depth: 10}); err != nil {
 			w.Close()
 			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// inputQoS is the QoS to record an input topic with: the one it was
+// recorded with. Where the input bag has none (an MCAP file written
+// without it), the instruction gets the node's reliable + transient local,
+// without which played-back instructions would never reach the node's
+// latched subscription.
+func inputQoS(ti bag.TopicInfo, t Topics, rep *Report) bag.QoS {
+	q, ok, err := bag.ParseOfferedQoS(ti.OfferedQoSProfiles)
+	if err != nil {
+		rep.problem("topic %s: recorded QoS not understood, written as reliable and volatile: %v", ti.Name, err)
+	}
+	if !ok && ti.Name == t.Instruction {
+		return bag.QoS{Reliability: bag.ReliabilityReliable, Durability: bag.DurabilityTransientLocal, Depth: 1}
+	}
+	return q
 }

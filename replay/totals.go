@@ -1,10 +1,6 @@
 package replay
 
-import (
-	"math"
-
-	"github.com/deervla/deer_vla/nodes/control"
-)
+import "math"
 
 // Totals are a report's additive figures. Replays of many bags (a fleet
 // replay) combine by adding their totals, in any order, and every fleet
@@ -14,7 +10,7 @@ type Totals struct {
 	Messages   int64          `json:"messages"`
 	Malformed  int            `json:"malformed"`
 	StepErrors int            `json:"failed_steps"`
-	Skipped    map[string]int `json:"skipped,omitempty"` // ticks without a step, by reason
+	NotRun     map[string]int `json:"not_run,omitempty"` // static images that got no action, by reason (Report.NotRun)
 	Steps      int            `json:"actions"`
 	// ExitCounts[i] is the number of steps that exited at exit i+1.
 	ExitCounts []int   `json:"exit_counts"`
@@ -39,15 +35,11 @@ func (r *Report) Totals() Totals {
 		Compared: r.errs.compared, GripperAgree: r.errs.gripperAgree, PoseSqErr: r.errs.poseSqErr,
 		ExitCounts: append([]int(nil), r.ExitCounts[1:r.Exits+1]...),
 	}
-	for s, n := range r.Skips {
-		// As in the report's text: waiting for a new frame or for its
-		// gripper image is how stepping works, not a skip worth counting.
-		if k := control.Skip(s); n > 0 && k != control.Stepped && k != control.NotNew && k != control.Incomplete {
-			if t.Skipped == nil {
-				t.Skipped = map[string]int{}
-			}
-			t.Skipped[control.Skip(s).String()] += n
+	for why, n := range r.NotRun {
+		if t.NotRun == nil {
+			t.NotRun = map[string]int{}
 		}
+		t.NotRun[why] = n
 	}
 	for i, n := range r.latency.counts {
 		if n > 0 {
@@ -78,11 +70,11 @@ func (t *Totals) Add(o Totals) {
 	for i, n := range o.ExitCounts {
 		t.ExitCounts[i] += n
 	}
-	for k, n := range o.Skipped {
-		if t.Skipped == nil {
-			t.Skipped = map[string]int{}
+	for k, n := range o.NotRun {
+		if t.NotRun == nil {
+			t.NotRun = map[string]int{}
 		}
-		t.Skipped[k] += n
+		t.NotRun[k] += n
 	}
 	for k, n := range o.Latency {
 		if t.Latency == nil {

@@ -17,8 +17,8 @@ func TestTotalsAddLikeOneReport(t *testing.T) {
 			b.add(ms)
 		}
 	}
-	ta := Totals{Steps: 5, SumGFLOPs: 10, ExitCounts: []int{2, 3}, Compared: 5, PoseSqErr: 0.5, GripperAgree: 4, Skipped: map[string]int{"stale image": 1}}
-	tb := Totals{Steps: 5, SumGFLOPs: 20, ExitCounts: []int{1, 4}, Compared: 5, PoseSqErr: 1.5, GripperAgree: 5, Skipped: map[string]int{"stale image": 2, "no instruction yet": 1}}
+	ta := Totals{Steps: 5, SumGFLOPs: 10, ExitCounts: []int{2, 3}, Compared: 5, PoseSqErr: 0.5, GripperAgree: 4, NotRun: map[string]int{"stale image": 1}}
+	tb := Totals{Steps: 5, SumGFLOPs: 20, ExitCounts: []int{1, 4}, Compared: 5, PoseSqErr: 1.5, GripperAgree: 5, NotRun: map[string]int{"stale image": 2, "no instruction yet": 1}}
 	ta.Latency, tb.Latency = counts(&a), counts(&b)
 	var sum Totals
 	sum.Add(ta)
@@ -29,8 +29,8 @@ func TestTotalsAddLikeOneReport(t *testing.T) {
 	if got, want := sum.PoseRMS(), math.Sqrt(2.0/10); math.Abs(got-want) > 1e-15 {
 		t.Errorf("pose RMS %g, want %g", got, want)
 	}
-	if sum.GripperAgreement() != 0.9 || sum.Skipped["stale image"] != 3 || sum.Skipped["no instruction yet"] != 1 {
-		t.Errorf("agreement %g, skipped %v", sum.GripperAgreement(), sum.Skipped)
+	if sum.GripperAgreement() != 0.9 || sum.NotRun["stale image"] != 3 || sum.NotRun["no instruction yet"] != 1 {
+		t.Errorf("agreement %g, skipped %v", sum.GripperAgreement(), sum.NotRun)
 	}
 	for _, p := range []float64{50, 95, 99} {
 		if got, want := sum.LatencyMs(p), whole.percentile(p); got != want {

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test that needs no ROS: fetches ONNX Runtime if needed, then
 # go vet and go test over the whole module. CI (.ci/run) runs exactly this.
+# Output is plain go test's (a line per package, failures in full), then
+# the tests that did not run and why (e.g. the ROS 2 integration test
+# without /opt/ros/humble), and last one line: N passed, N failed, N skipped.
+# Extra arguments go to go test (e.g. -run TestReplay).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/setup_env.sh
 
 go vet ./...
-go test -count=1 "$@" ./...
-# The fleet replay on Apache Beam is its own module (see its go.mod).
-(cd nodes/deer_vla_fleet && go vet ./... && go test -count=1 "$@" ./...)
+# The fleet replay on Apache Beam is its own Go module (see its go.mod).
+(cd nodes/deer_vla_fleet && go vet ./...)
+go build -o "${TMPDIR:-/tmp}/deer_vla_testsummary.$$" ./scripts/testsummary
+trap 'rm -f "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"' EXIT
+# Both modules' results go to one summary, which fails the script if any
+# test or build failed (go test's own status is left to it).
+{
+  go test -count=1 -json "$@" ./... || true
+  (cd nodes/deer_vla_fleet && go test -count=1 -json "$@" ./...) || true
+} | "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"

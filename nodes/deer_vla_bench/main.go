@@ -49,45 +49,75 @@ import (
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/cli"
 	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
 	"github.com/deervla/deer_vla/sim"
 )
 
+const synopsis = `
+usage: deer_vla_bench [flags]
+
+The closed-loop benchmark: the simulator with the Go engine in its loop
+over fixed seeded episodes, for full depth, each exit alone and DeeR at
+the -budgets (thresholds solved from the model's calibration for -metric,
+held over -window steps as the node does). Prints success per task family
+and overall, and average and peak decoder GFLOPs per action, and the
+compute ratio at which DeeR matches full depth within -match points. With
+-calibrate BAG it writes the model's calibration for -metric instead.`
+
+const epilogue = `
+Exit status: 0 done, 1 failed, 2 bad flags.
+
+Examples:
+  deer_vla_bench -episodes 200 -budgets 0.18,0.2,0.22 -failures /tmp/failures.txt
+  deer_vla_bench -model models/deer_tiny -calibrate /tmp/deer/calib -metric cosine`
+
 func main() {
-	model := flag.String("model", "models/deer_tiny", "model folder")
-	lib := flag.String("lib", "", "libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
-	calibrate := flag.String("calibrate", "", "write the model's calibration for -metric from this demonstration bag and exit")
-	episodes := flag.Int("episodes", 25, "evaluation episodes per task family")
-	seed := flag.Uint64("seed", 900000, "seed of the first evaluation episode")
-	tasks := flag.String("tasks", "reach,push,pick,place", "task families")
-	budgets := flag.String("budgets", "0.2,0.25,0.3,0.4,0.5,0.7", "DeeR average budgets, as fractions of the full-depth GFLOPs")
-	match := flag.Float64("match", 2, "success points within which DeeR matches full depth")
-	threads := flag.Int("threads", 1, "ONNX Runtime intra-op threads")
-	parallel := flag.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
-	quick := flag.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
-	alone := flag.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
-	calPath := flag.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
-	window := flag.Int("window", int(control.DefaultParams().Int(control.ParamBudgetWindow)), "DeeR rows: steps over which the realised average is held to the budget (0: the calibration's thresholds as solved; default: the node's budget.window)")
-	failures := flag.String("failures", "", "write one line per failed episode to this file: configuration, family, seed, steps, steps per exit, and what the task still lacked")
-	metricName := flag.String("metric", "cosine", "exit metric of the DeeR rows and of -calibrate (one of "+policy.MetricNames+")")
-	flag.Parse()
+	fs := flag.NewFlagSet("deer_vla_bench", flag.ContinueOnError)
+	var modelDir, libPath string
+	cli.RegisterModel(fs, &modelDir, "models/deer_tiny", "model folder `DIR`")
+	cli.RegisterLibrary(fs, &libPath, "")
+	calibrate := fs.String("calibrate", "", "write the model's calibration for -metric from this demonstration bag and exit")
+	episodes := fs.Int("episodes", 25, "evaluation episodes per task family")
+	seed := fs.Uint64("seed", 900000, "seed of the first evaluation episode")
+	tasks := fs.String("tasks", "reach,push,pick,place", "task families")
+	budgets := fs.String("budgets", "0.2,0.25,0.3,0.4,0.5,0.7", "DeeR average budgets, as fractions of the full-depth GFLOPs")
+	match := fs.Float64("match", 2, "success points within which DeeR matches full depth")
+	threads := fs.Int("threads", 1, "ONNX Runtime intra-op threads (the node's runtime.intra_op_threads)")
+	parallel := fs.Int("parallel", runtime.NumCPU(), "configurations evaluated at the same time")
+	quick := fs.Bool("quick", false, "evaluate only full depth and exit 1 alone (a quick training check)")
+	alone := fs.Bool("alone", true, "evaluate every exit used alone (false: full depth and the DeeR rows only)")
+	calPath := fs.String("calibration", "", "calibration CSV to write (-calibrate) or read (DeeR rows); default <model>/"+policy.CalibrationFile+" for rms, <model>/calibration_<metric>.csv for the others")
+	window := fs.Int("window", int(control.DefaultParams().Int(control.ParamBudgetWindow)), "DeeR rows: steps over which the realised average is held to the budget (0: the calibration's thresholds as solved; default: the node's budget.window)")
+	failures := fs.String("failures", "", "write one line per failed episode to this file: configuration, family, seed, steps, steps per exit, and what the task still lacked")
+	metricName := fs.String("metric", "cosine", "exit metric of the DeeR rows and of -calibrate (the node's exit.metric: one of "+policy.MetricNames+")")
+	fs.Usage = cli.Usage(fs, synopsis, epilogue)
+	if err := cli.Parse(fs, os.Args[1:]); err != nil {
+		os.Exit(cli.Fail("deer_vla_bench", err))
+	}
+	usageError := func(format string, args ...any) {
+		os.Exit(cli.Fail("deer_vla_bench", cli.UsageErrorf(format, args...)))
+	}
+	if fs.NArg() > 0 {
+		usageError("unexpected arguments %q", fs.Args())
+	}
 	metric, err := policy.ParseMetric(*metricName)
 	if err != nil {
-		log.Fatalf("deer_vla_bench: -metric: %v", err)
+		usageError("-metric: %v", err)
 	}
 
-	library := *lib
+	library := libPath
 	if library == "" {
 		library = simloop.DefaultLibrary()
 	}
 	calibration := *calPath
 	if calibration == "" {
-		calibration = filepath.Join(*model, policy.CalibrationFileFor(metric))
+		calibration = filepath.Join(modelDir, policy.CalibrationFileFor(metric))
 	}
 	if *calibrate != "" {
-		n, err := writeCalibration(*model, library, *threads, *calibrate, metric, calibration)
+		n, err := writeCalibration(modelDir, library, *threads, *calibrate, metric, calibration)
 		if err != nil {
 			log.Fatalf("deer_vla_bench: %v", err)
 		}
@@ -96,13 +126,13 @@ func main() {
 	}
 	kinds, err := parseTasks(*tasks)
 	if err != nil {
-		log.Fatalf("deer_vla_bench: %v", err)
+		usageError("-tasks: %v", err)
 	}
 	fracs, err := parseFloats(*budgets)
 	if err != nil {
-		log.Fatalf("deer_vla_bench: -budgets: %v", err)
+		usageError("-budgets: %v", err)
 	}
-	b := &bench{model: *model, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, alone: *alone, metric: metric, window: *window, calibration: calibration}
+	b := &bench{model: modelDir, library: library, threads: *threads, episodes: *episodes, parallel: *parallel, seed: *seed, tasks: kinds, quick: *quick, alone: *alone, metric: metric, window: *window, calibration: calibration}
 	var failFile *os.File
 	if *failures != "" {
 		if failFile, err = os.Create(*failures); err != nil {

@@ -16,13 +16,16 @@
 // message starts a new episode. Episodes are one control period apart.
 // Chunks are uncompressed (tools/train reads them with plain Python).
 //
+// -remap from:=to records a topic under another name (the robot's), as
+// deer_vla_replay reads it with the same -remap.
+//
 // With -state, every step also writes the true sim state before the action,
 // for auxiliary training targets (never an input of the policy):
 //
 //	/sim_state      std_msgs/msg/String, JSON (see simState), log time =
 //	                the step's stamp
 //
-// With -policy, a trained model (the Go engine at full depth, or up to
+// With -model, a trained model (the Go engine at full depth, or up to
 // exit -exit) drives the sim instead of the expert, and every step records
 // the expert's action for the state the model reached: on-policy labels for
 // DAgger-style training, which teach the policy to recover from its own
@@ -49,9 +52,11 @@ import (
 
 	"github.com/deervla/deer_vla/bag"
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/deervla/deer_vla/nodes/cli"
 	"github.com/deervla/deer_vla/nodes/control"
 	"github.com/deervla/deer_vla/nodes/internal/simloop"
 	"github.com/deervla/deer_vla/policy"
+	"github.com/deervla/deer_vla/replay"
 	"github.com/deervla/deer_vla/sim"
 )
 
@@ -70,51 +75,86 @@ const (
 // time, never the clock, so that bags are reproducible).
 const startNanos = int64(1730678400) * 1e9
 
-func main() {
-	out := flag.String("out", "demos", "bag folder to create (must not exist or be empty)")
-	episodes := flag.Int("episodes", 6, "number of episodes")
-	seed := flag.Uint64("seed", 1, "seed of the first episode; episode i uses seed+i")
-	tasks := flag.String("tasks", "reach,push,pick,place", "comma-separated task families, cycled over the episodes")
-	noise := flag.Float64("noise", 0.05, "expert pose noise (sim.Config.ExpertNoise)")
-	rate := flag.Float64("rate", 10, "control rate in Hz: the stamp step")
-	onlySuccess := flag.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
-	withState := flag.Bool("state", false, "also record the true sim state of every step on "+TopicState)
-	policyDir := flag.String("policy", "", "model folder: the model drives the sim, the expert labels every step")
-	beta := flag.Float64("beta", 0, "with -policy: probability of executing the expert's action at a step")
-	exit := flag.Int("exit", 0, "with -policy: run the model up to this exit only (0: full depth)")
-	budget := flag.Float64("budget", 0, "with -policy: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1], with the model folder's calibration for the node's default metric (0: no DeeR; not with -exit)")
-	lib := flag.String("lib", "", "with -policy: libonnxruntime.so path (default: $ONNXRUNTIME_SHARED_LIBRARY_PATH or third_party/)")
-	flag.Parse()
+const synopsis = `
+usage: deer_vla_demos [flags]
 
+Records demonstrations in the simulator as a rosbag2 MCAP bag (-out): per
+control step /static_image and /gripper_image (sensor_msgs/Image),
+/expert_action (deer_vla_msgs/Action), an /instruction (std_msgs/String)
+at every episode start, and with -state the true sim state on /sim_state.
+The scripted expert acts, or with -model a trained model drives and the
+expert labels the states it reaches (DAgger data). -remap records a topic
+under another name (deer_vla_replay reads it back with the same -remap).
+The same flags give a byte-identical bag.`
+
+const epilogue = `
+Exit status: 0 recorded, 1 failed, 2 bad flags.
+
+Examples:
+  deer_vla_demos -out test/bags/sample_demo -episodes 6 -seed 1 -noise 0.05
+  deer_vla_demos -out /tmp/dagger -model models/deer_tiny -beta 0.2 -exit 1 -state`
+
+func main() {
+	fs := flag.NewFlagSet("deer_vla_demos", flag.ContinueOnError)
+	out := fs.String(cli.FlagOut, "demos", "bag folder `DIR` to create (must not exist or be empty)")
+	episodes := fs.Int("episodes", 6, "number of episodes")
+	seed := fs.Uint64("seed", 1, "seed of the first episode; episode i uses seed+i")
+	tasks := fs.String("tasks", "reach,push,pick,place", "comma-separated task families, cycled over the episodes")
+	noise := fs.Float64("noise", 0.05, "expert pose noise (sim.Config.ExpertNoise)")
+	rate := fs.Float64("rate", 10, "control rate in Hz: the stamp step")
+	onlySuccess := fs.Bool("only-success", false, "skip episodes the expert fails (their seeds are not replaced)")
+	withState := fs.Bool("state", false, "also record the true sim state of every step on "+TopicState)
+	var modelDir, lib string
+	cli.RegisterModel(fs, &modelDir, "", "model folder `DIR`: the model drives the sim, the expert labels every step (default: the expert drives)")
+	beta := fs.Float64("beta", 0, "with -model: probability of executing the expert's action at a step")
+	exit := fs.Int("exit", 0, "with -model: run the model up to this exit only (0: full depth)")
+	budget := fs.Float64("budget", 0, "with -model: run DeeR at this average budget, a fraction of full depth's GFLOPs in (0, 1], with the model folder's calibration for the node's default metric (0: no DeeR; not with -exit)")
+	cli.RegisterLibrary(fs, &lib, "with -model; ")
+	var remaps []string
+	cli.RegisterRemaps(fs, &remaps)
+	fs.Usage = cli.Usage(fs, synopsis, epilogue)
+	if err := cli.Parse(fs, os.Args[1:]); err != nil {
+		os.Exit(cli.Fail("deer_vla_demos", err))
+	}
+	usageError := func(format string, args ...any) {
+		os.Exit(cli.Fail("deer_vla_demos", cli.UsageErrorf(format, args...)))
+	}
+	if fs.NArg() > 0 {
+		usageError("unexpected arguments %q (the output is -out)", fs.Args())
+	}
 	kinds, err := parseTasks(*tasks)
 	if err != nil {
-		log.Fatalf("deer_vla_demos: %v", err)
+		usageError("-tasks: %v", err)
 	}
 	if *episodes < 1 || *rate <= 0 || *beta < 0 || *beta > 1 {
-		log.Fatalf("deer_vla_demos: -episodes must be >= 1, -rate > 0 and -beta in [0, 1]")
+		usageError("-episodes must be >= 1, -rate > 0 and -beta in [0, 1]")
+	}
+	if *budget != 0 && *exit != 0 {
+		usageError("-budget and -exit exclude each other")
+	}
+	topics, err := replay.Topics{}.Remap(remaps)
+	if err != nil {
+		usageError("%v", err)
 	}
 	o := options{
 		Episodes: *episodes, Seed: *seed, Tasks: kinds, Noise: *noise,
-		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState, Beta: *beta,
+		PeriodNanos: int64(1e9 / *rate), OnlySuccess: *onlySuccess, State: *withState, Beta: *beta, Topics: topics,
 	}
-	if *policyDir != "" {
-		library := *lib
+	if modelDir != "" {
+		library := lib
 		if library == "" {
 			library = simloop.DefaultLibrary()
-		}
-		if *budget != 0 && *exit != 0 {
-			log.Fatalf("deer_vla_demos: -budget and -exit exclude each other")
 		}
 		var cals []*policy.Calibration // DeeR's thresholds are solved from them
 		if *budget != 0 {
 			var err error
-			if cals, err = policy.ReadModelCalibrations(*policyDir); err != nil {
+			if cals, err = policy.ReadModelCalibrations(modelDir); err != nil {
 				log.Fatalf("deer_vla_demos: -budget: %v", err)
 			}
 		}
-		e, err := simloop.OpenEngine(*policyDir, library, 1, policy.Settings{}, cals)
+		e, err := simloop.OpenEngine(modelDir, library, 1, policy.Settings{}, cals)
 		if err != nil {
-			log.Fatalf("deer_vla_demos: -policy: %v", err)
+			log.Fatalf("deer_vla_demos: -model: %v", err)
 		}
 		defer e.Close()
 		if err := truncate(e, *exit); err != nil {
@@ -184,6 +224,9 @@ type options struct {
 	// the probability of executing the expert's action at a step instead.
 	Policy *policy.Engine
 	Beta   float64
+	// Topics names the recorded topics (Static, Gripper, Instruction,
+	// Expert); zero: the node's, as replay.DefaultTopics.
+	Topics replay.Topics
 }
 
 type stats struct {
@@ -264,18 +307,21 @@ func record(dir string, o options) (stats, error) {
 	if err != nil {
 		return st, err
 	}
+	if o.Topics == (replay.Topics{}) {
+		o.Topics = replay.DefaultTopics
+	}
 	for _, t := range []struct{ name, typ string }{
-		{TopicInstruction, msgs.StringType},
-		{TopicStatic, msgs.ImageType},
-		{TopicGripper, msgs.ImageType},
-		{TopicAction, msgs.ActionType},
+		{o.Topics.Instruction, msgs.StringType},
+		{o.Topics.Static, msgs.ImageType},
+		{o.Topics.Gripper, msgs.ImageType},
+		{o.Topics.Expert, msgs.ActionType},
 		{TopicState, msgs.StringType},
 	} {
 		if t.name == TopicState && !o.State {
 			continue
 		}
 		qos := bag.QoS{Depth: 10}
-		if t.name == TopicInstruction {
+		if t.name == o.Topics.Instruction {
 			qos = bag.QoS{Durability: bag.DurabilityTransientLocal, Depth: 1}
 		}
 		if err := w.AddTopic(t.name, t.typ, qos); err != nil {
@@ -326,7 +372,7 @@ func record(dir string, o options) (stats, error) {
 			st.Skipped++
 			continue
 		}
-		if err := writeEpisode(w, now, o.PeriodNanos, instr, steps); err != nil {
+		if err := writeEpisode(w, o.Topics, now, o.PeriodNanos, instr, steps); err != nil {
 			w.Close()
 			return st, err
 		}
@@ -336,8 +382,8 @@ func record(dir string, o options) (stats, error) {
 	return st, w.Close()
 }
 
-func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) error {
-	if err := w.WriteMessage(TopicInstruction, t0, &msgs.String{Data: instr}); err != nil {
+func writeEpisode(w *bag.Writer, names replay.Topics, t0, period int64, instr string, steps []step) error {
+	if err := w.WriteMessage(names.Instruction, t0, &msgs.String{Data: instr}); err != nil {
 		return err
 	}
 	for i, s := range steps {
@@ -348,8 +394,8 @@ func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) e
 			size         int
 			data         []byte
 		}{
-			{TopicStatic, FrameStatic, sim.StaticSize, s.static},
-			{TopicGripper, FrameGripper, sim.GripperSize, s.gripper},
+			{names.Static, FrameStatic, sim.StaticSize, s.static},
+			{names.Gripper, FrameGripper, sim.GripperSize, s.gripper},
 		}
 		for _, im := range imgs {
 			m := &msgs.Image{
@@ -374,7 +420,7 @@ func writeEpisode(w *bag.Writer, t0, period int64, instr string, steps []step) e
 		if s.action.Gripper > 0 {
 			a.GripperProbability = 1
 		}
-		if err := w.WriteMessage(TopicAction, t, a); err != nil {
+		if err := w.WriteMessage(names.Expert, t, a); err != nil {
 			return err
 		}
 	}

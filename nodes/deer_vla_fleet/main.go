@@ -38,6 +38,7 @@ every bag, at full depth, and writes the calibration to FILE.
 
 The runner is Prism, inside this process, unless --runner says otherwise
 (flink, spark, dataflow, universal with --endpoint; see README.md).
+Parameters, model and -remap are taken exactly as deer_vla_replay takes them.
 
 Exit status: 0 when the pipeline ran and at least one bag replayed (failed
 bags are reported, not fatal), 1 when it failed or no bag replayed, 2 for
@@ -50,6 +51,8 @@ func main() {
 	ours = func(name string) bool { return !beamFlags[name] }
 	var pf cli.ParamFlags
 	pf.Register(flag.CommandLine)
+	var remaps []string
+	cli.RegisterRemaps(flag.CommandLine, &remaps)
 	out := flag.String("out", "fleet_out", "folder for rows.jsonl and summary.json (local or a Beam file system URL)")
 	plots := flag.String("plots", "", "write exits.svg (and sweep.svg with -sweep) to this local folder")
 	sweep := flag.Int("sweep", 0, "also replay every bag at this many average budgets between exit 1's cost and full depth (needs a calibration)")
@@ -60,7 +63,7 @@ func main() {
 	// then runs the worker and does not return.
 	beam.Init()
 	ctx := context.Background()
-	code, err := run(ctx, pf, *out, *plots, *sweep, *calibrate, *workers, flag.Args(), os.Stdout)
+	code, err := run(ctx, pf, remaps, *out, *plots, *sweep, *calibrate, *workers, flag.Args(), os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deer_vla_fleet:", err)
 	}
@@ -84,7 +87,7 @@ func usage() {
 	fmt.Fprintf(w, "\nParameters (-p name:=value, or -params FILE):\n%s", control.Help())
 }
 
-func run(ctx context.Context, pf cli.ParamFlags, out, plots string, sweep int, calibrate string, workers int, args []string, stdout io.Writer) (int, error) {
+func run(ctx context.Context, pf cli.ParamFlags, remaps []string, out, plots string, sweep int, calibrate string, workers int, args []string, stdout io.Writer) (int, error) {
 	if len(args) == 0 {
 		flag.Usage()
 		return 2, fmt.Errorf("give at least one bag")
@@ -93,7 +96,7 @@ func run(ctx context.Context, pf cli.ParamFlags, out, plots string, sweep int, c
 	if err != nil {
 		return 2, err
 	}
-	settings, err := settingsOf(pf)
+	settings, err := settingsOf(pf, remaps)
 	if err != nil {
 		return 2, err
 	}
@@ -151,8 +154,12 @@ func run(ctx context.Context, pf cli.ParamFlags, out, plots string, sweep int, c
 
 // settingsOf carries the command line's parameters to the workers: the
 // -params file's content rather than its path, which a worker may lack.
-func settingsOf(pf cli.ParamFlags) (fleet.Settings, error) {
-	s := fleet.Settings{Overrides: pf.Overrides, Model: pf.Model, Library: pf.Library, Topics: replay.DefaultTopics}
+func settingsOf(pf cli.ParamFlags, remaps []string) (fleet.Settings, error) {
+	topics, err := replay.Topics{}.Remap(remaps)
+	if err != nil {
+		return fleet.Settings{}, err
+	}
+	s := fleet.Settings{Overrides: pf.Overrides, Model: pf.Model, Library: pf.Library, Topics: topics}
 	if pf.File != "" {
 		b, err := os.ReadFile(pf.File)
 		if err != nil {

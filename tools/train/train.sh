@@ -83,16 +83,16 @@ train --train "$WORK/train" --out "$ROUND1" --epochs "$EPOCHS" --pretrain-steps 
 if [ "$DAGGER_EPOCHS" -gt 0 ]; then
 	ROUND2=models/deer_tiny
 	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then ROUND2="$WORK/round2"; fi
-	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -policy "$ROUND1" -beta 0.2 &
+	demos "$WORK/dagger" -episodes 200 -seed 300000 -noise 0 -state -model "$ROUND1" -beta 0.2 &
 	P1=$!
-	demos "$WORK/dagger_exit1" -episodes 200 -seed 300200 -noise 0 -state -policy "$ROUND1" -beta 0.2 -exit 1
+	demos "$WORK/dagger_exit1" -episodes 200 -seed 300200 -noise 0 -state -model "$ROUND1" -beta 0.2 -exit 1
 	wait $P1 # the two runs are independent: one core each (set -e: a failure stops here)
 	train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" --out "$ROUND2" --epochs "$DAGGER_EPOCHS" --lr 1e-3 \
 		--init "$WORK/round1.pt" --checkpoint "$WORK/round2.pt"
 	if [ "$DAGGER2_EPOCHS" -gt 0 ]; then
-		demos "$WORK/dagger2" -episodes 200 -seed 310000 -noise 0 -state -policy "$ROUND2" -beta 0.2 &
+		demos "$WORK/dagger2" -episodes 200 -seed 310000 -noise 0 -state -model "$ROUND2" -beta 0.2 &
 		P1=$!
-		demos "$WORK/dagger2_exit1" -episodes 200 -seed 310200 -noise 0 -state -policy "$ROUND2" -beta 0.2 -exit 1
+		demos "$WORK/dagger2_exit1" -episodes 200 -seed 310200 -noise 0 -state -model "$ROUND2" -beta 0.2 -exit 1
 		wait $P1
 		train --train "$WORK/train" "$WORK/dagger" "$WORK/dagger_exit1" "$WORK/dagger2" "$WORK/dagger2_exit1" \
 			--out models/deer_tiny --epochs "$DAGGER2_EPOCHS" --lr 5e-4 --init "$WORK/round2.pt" --checkpoint "$WORK/deer_tiny.pt"

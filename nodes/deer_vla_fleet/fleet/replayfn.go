@@ -81,8 +81,8 @@ func (f *replayFn) replay(ctx context.Context, j Job) (row Row) {
 		return row
 	}
 	row = rowOf(j, row.AvgBudget, rep)
-	if rep.Steps == 0 {
-		row.Error = fmt.Sprintf("no step ran (%d messages read, %d failed steps, skipped: %v)", rep.Messages, rep.StepErrors, row.Totals.Skipped)
+	if err := rep.Check(); err != nil {
+		row.Error = err.Error()
 	}
 	return row
 }

@@ -125,8 +125,8 @@ func (s Summary) Text() string {
 	}
 	fmt.Fprintf(&b, "\n  messages read     %d (%d malformed, skipped)\n", t.Messages, t.Malformed)
 	fmt.Fprintf(&b, "  actions           %d (%d failed steps)\n", t.Steps, t.StepErrors)
-	for _, k := range sortedKeys(t.Skipped) {
-		fmt.Fprintf(&b, "  skipped ticks     %d: %s\n", t.Skipped[k], k)
+	for _, k := range sortedKeys(t.NotRun) {
+		fmt.Fprintf(&b, "  without action    %d images: %s\n", t.NotRun[k], k)
 	}
 	b.WriteString("  exit histogram   ")
 	for i, n := range t.ExitCounts {

@@ -1,7 +1,7 @@
 // Package simloop puts the early-exit engine in the sim package's control
 // loop: it opens an engine on a model folder and turns sim observations into
 // engine observations. The closed-loop benchmark (deer_vla_bench) and the
-// on-policy demonstration recorder (deer_vla_demos -policy) share it.
+// on-policy demonstration recorder (deer_vla_demos -model) share it.
 package simloop
 
 import (
