@@ -11,6 +11,13 @@ cd "$(dirname "$0")/.."
 . scripts/setup_env.sh
 
 go vet ./...
+# The fleet replay on Apache Beam is its own Go module (see its go.mod).
+(cd nodes/deer_vla_fleet && go vet ./...)
 go build -o "${TMPDIR:-/tmp}/deer_vla_testsummary.$$" ./scripts/testsummary
 trap 'rm -f "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"' EXIT
-go test -count=1 -json "$@" ./... | "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"
+# Both modules' results go to one summary, which fails the script if any
+# test or build failed (go test's own status is left to it).
+{
+  go test -count=1 -json "$@" ./... || true
+  (cd nodes/deer_vla_fleet && go test -count=1 -json "$@" ./...) || true
+} | "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"

@@ -62,10 +62,7 @@ func run(args []string) error {
 		return cli.UsageError{Err: err}
 	}
 	// Full depth: every exit is evaluated and its distance recorded.
-	if p, err = p.With(map[string]control.Value{
-		control.ParamAvgGFLOPs: control.Double(0), control.ParamPeakGFLOPs: control.Double(0), control.ParamMemoryMB: control.Double(0),
-		control.ParamThresholds: control.Doubles(nil), control.ParamHoldSteps: control.Int(0),
-	}, false); err != nil {
+	if p, err = control.FullDepth(p); err != nil {
 		return err
 	}
 	metric, _ := policy.ParseMetric(p.Str(control.ParamMetric))
@@ -85,18 +82,10 @@ func run(args []string) error {
 		if cal == nil {
 			cal = &policy.Calibration{Model: node.Engine().Manifest().Name, Metric: metric}
 		}
-		var appendErr error
-		rep, err := replay.Run(replay.Config{Bag: bagPath, Topics: topics, Params: p}, node, func(o *control.Output) {
-			if appendErr == nil {
-				appendErr = cal.Append(o.Result.Distances[:o.Result.NumDistances])
-			}
-		})
+		rep, err := replay.Calibrate(replay.Config{Bag: bagPath, Topics: topics, Params: p}, node, cal)
 		node.Engine().Close()
 		if err != nil {
 			return err
-		}
-		if appendErr != nil {
-			return appendErr
 		}
 		fmt.Printf("%s: %d steps (%d malformed messages, %d failed steps)\n", bagPath, rep.Steps, rep.Malformed, rep.StepErrors)
 		if err := rep.Check(); err != nil {
