@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 )
 
@@ -100,4 +101,17 @@ func SweepPlot(points []SweepPoint) *Plot {
 		p.Y = append(p.Y, s.PoseRMS)
 	}
 	return p
+}
+
+// WriteFile writes the plot as SVG to path.
+func (p *Plot) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.WriteSVG(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -200,7 +200,7 @@ func writePlots(dir string, sums []fleet.Summary) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := writePlot(filepath.Join(dir, "exits.svg"), fleet.ExitsPlot(sums[0])); err != nil {
+	if err := fleet.ExitsPlot(sums[0]).WriteFile(filepath.Join(dir, "exits.svg")); err != nil {
 		return err
 	}
 	if len(sums) < 2 {
@@ -210,17 +210,5 @@ func writePlots(dir string, sums []fleet.Summary) error {
 	for _, s := range sums[1:] {
 		points = append(points, s.SweepPoint())
 	}
-	return writePlot(filepath.Join(dir, "sweep.svg"), replay.SweepPlot(points))
-}
-
-func writePlot(path string, p *replay.Plot) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := p.WriteSVG(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return replay.SweepPlot(points).WriteFile(filepath.Join(dir, "sweep.svg"))
 }

@@ -178,15 +178,7 @@ func sweepBudgets(cfg replay.Config, base *replay.Report, n int, stdout io.Write
 
 // writePlot writes p as SVG to path and says where.
 func writePlot(stdout io.Writer, path string, p *replay.Plot) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := p.WriteSVG(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := p.WriteFile(path); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "plot: %s (%s)\n", path, p.Title)

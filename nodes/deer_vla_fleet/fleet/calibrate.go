@@ -26,27 +26,11 @@ type BagDistances struct {
 // replayFn it opens the engine once per instance.
 type calibrateFn struct {
 	Settings Settings
-
-	params control.Params
-	eng    *policy.Engine
-	err    error
+	w        worker
 }
 
-func (f *calibrateFn) Setup() {
-	if f.params, f.err = f.Settings.Params(); f.err != nil {
-		return
-	}
-	if f.params, f.err = control.FullDepth(f.params); f.err != nil {
-		return
-	}
-	f.eng, f.err = control.OpenEngine(f.params, control.ProcessEnvironment())
-}
-
-func (f *calibrateFn) Teardown() {
-	if f.eng != nil {
-		f.eng.Close()
-	}
-}
+func (f *calibrateFn) Setup()    { f.w.open(f.Settings, control.FullDepth) }
+func (f *calibrateFn) Teardown() { f.w.close() }
 
 func (f *calibrateFn) ProcessElement(ctx context.Context, shard int, jobs func(*Job) bool, emit func(BagDistances)) {
 	var j Job
@@ -62,12 +46,12 @@ func (f *calibrateFn) calibrate(ctx context.Context, bag string) (d BagDistances
 			d = BagDistances{Bag: bag, Error: fmt.Sprintf("panic: %v", r)}
 		}
 	}()
-	if f.err != nil {
-		d.Error = f.err.Error()
+	if f.w.err != nil {
+		d.Error = f.w.err.Error()
 		return d
 	}
-	metric, _ := policy.ParseMetric(f.params.Str(control.ParamMetric))
-	cal := &policy.Calibration{Model: f.eng.Manifest().Name, Metric: metric}
+	metric, _ := policy.ParseMetric(f.w.params.Str(control.ParamMetric))
+	cal := &policy.Calibration{Model: f.w.eng.Manifest().Name, Metric: metric}
 	d.Model, d.Metric = cal.Model, metric.String()
 	local, cleanup, err := stage(ctx, bag)
 	if err != nil {
@@ -75,13 +59,13 @@ func (f *calibrateFn) calibrate(ctx context.Context, bag string) (d BagDistances
 		return d
 	}
 	defer cleanup()
-	node, err := control.NewNode(f.eng, f.params)
+	node, err := control.NewNode(f.w.eng, f.w.params)
 	if err != nil {
 		d.Error = err.Error()
 		return d
 	}
-	f.eng.Restart()
-	if _, err := replay.Calibrate(replay.Config{Bag: local, Topics: f.Settings.Topics, Params: f.params}, node, cal); err != nil {
+	f.w.eng.Restart()
+	if _, err := replay.Calibrate(replay.Config{Bag: local, Topics: f.Settings.Topics, Params: f.w.params}, node, cal); err != nil {
 		d.Error = err.Error()
 		return d
 	}

@@ -11,28 +11,43 @@ import (
 	"github.com/deervla/deer_vla/replay"
 )
 
-// replayFn replays bags. Setup opens the engine once per DoFn instance
-// (one per worker thread the runner gives the stage), never per bag.
-type replayFn struct {
-	Settings Settings
-
+// worker is what each DoFn instance keeps: the parameters and the engine,
+// opened once in Setup (one per worker thread the runner gives the
+// stage), never per bag. A failure to open is reported on every row.
+type worker struct {
 	params control.Params
 	eng    *policy.Engine
-	err    error // Setup's failure, reported on every row
+	err    error
 }
 
-func (f *replayFn) Setup() {
-	if f.params, f.err = f.Settings.Params(); f.err != nil {
+// open resolves s's parameters, adjusted by tune when not nil, and opens
+// the engine with them.
+func (w *worker) open(s Settings, tune func(control.Params) (control.Params, error)) {
+	if w.params, w.err = s.Params(); w.err != nil {
 		return
 	}
-	f.eng, f.err = control.OpenEngine(f.params, control.ProcessEnvironment())
+	if tune != nil {
+		if w.params, w.err = tune(w.params); w.err != nil {
+			return
+		}
+	}
+	w.eng, w.err = control.OpenEngine(w.params, control.ProcessEnvironment())
 }
 
-func (f *replayFn) Teardown() {
-	if f.eng != nil {
-		f.eng.Close()
+func (w *worker) close() {
+	if w.eng != nil {
+		w.eng.Close()
 	}
 }
+
+// replayFn replays bags.
+type replayFn struct {
+	Settings Settings
+	w        worker
+}
+
+func (f *replayFn) Setup()    { f.w.open(f.Settings, nil) }
+func (f *replayFn) Teardown() { f.w.close() }
 
 // ProcessElement replays the jobs of one shard, one bag at a time.
 func (f *replayFn) ProcessElement(ctx context.Context, shard int, jobs func(*Job) bool, emit func(Row)) {
@@ -53,11 +68,11 @@ func (f *replayFn) replay(ctx context.Context, j Job) (row Row) {
 		}
 		row.Seconds = time.Since(start).Seconds()
 	}()
-	if f.err != nil {
-		row.Error = f.err.Error()
+	if f.w.err != nil {
+		row.Error = f.w.err.Error()
 		return row
 	}
-	p, err := WithBudget(f.params, j.Budget)
+	p, err := WithBudget(f.w.params, j.Budget)
 	if err != nil {
 		row.Error = err.Error()
 		return row
@@ -69,12 +84,12 @@ func (f *replayFn) replay(ctx context.Context, j Job) (row Row) {
 		return row
 	}
 	defer cleanup()
-	node, err := control.NewNode(f.eng, p)
+	node, err := control.NewNode(f.w.eng, p)
 	if err != nil {
 		row.Error = err.Error()
 		return row
 	}
-	f.eng.Restart()
+	f.w.eng.Restart()
 	rep, err := replay.Run(replay.Config{Bag: local, Topics: f.Settings.Topics, Params: p}, node, nil)
 	if err != nil {
 		row.Error = err.Error()
