@@ -109,11 +109,14 @@ func (p *preprocessor) copyExact(im *Image, order [3]int, size, step int) {
 			}
 			continue
 		}
-		for c := 0; c < 3; c++ {
-			lut, dst, o := &p.lut[c], p.dst[c*plane+out:c*plane+out+s.Width], order[c]
-			for x := range dst {
-				dst[x] = lut[row[x*size+o]]
-			}
+		r := p.dst[out : out+s.Width]
+		g := p.dst[plane+out : plane+out+len(r)]
+		b := p.dst[2*plane+out : 2*plane+out+len(r)]
+		lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
+		or, og, ob := order[0], order[1], order[2]
+		for x := range r {
+			px := row[x*size:]
+			r[x], g[x], b[x] = lr[px[or]], lg[px[og]], lb[px[ob]]
 		}
 	}
 }
