@@ -110,9 +110,17 @@ func (p *preprocessor) copyExact(im *Image, order [3]int, size, step int) {
 			continue
 		}
 		r := p.dst[out : out+s.Width]
-		g := p.dst[plane+out : plane+out+len(r)]
-		b := p.dst[2*plane+out : 2*plane+out+len(r)]
+		g := p.dst[plane+out:][:len(r)]
+		b := p.dst[2*plane+out:][:len(r)]
 		lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
+		if size == 3 && order == [3]int{0, 1, 2} { // rgb8 into rgb: the usual case, unrolled
+			row = row[:3*len(r)]
+			for x := range r {
+				px := row[3*x : 3*x+3 : 3*x+3]
+				r[x], g[x], b[x] = lr[px[0]], lg[px[1]], lb[px[2]]
+			}
+			continue
+		}
 		or, og, ob := order[0], order[1], order[2]
 		for x := range r {
 			px := row[x*size:]

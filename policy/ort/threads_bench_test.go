@@ -1,3 +1,5 @@
+//go:build unix
+
 package ort
 
 import (
@@ -6,6 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,10 +33,12 @@ var threadConfigs = []struct {
 // side by side: the configurations take turns, 20 steps each, b.N rounds,
 // so that a change in the machine's load falls on all of them alike. It
 // runs with no added load, and with a busy loop on every core in another
-// process at the same priority (as other nodes on a robot's computer), on
+// process at the same priority (as other nodes on a robot's computer), in
+// this process's session and in its own (see busyLoop), on
 // the shipped model and, when $DEER_VLA_WALLTIME_MODEL names it, the wide
 // timing variant (see BenchmarkExitWallTime). It reports each
-// configuration's mean step time, and its ratio to one thread's.
+// configuration's mean step time, its ratio to one thread's, and the
+// machine's load average at the end.
 //
 //	go test -run XXX -bench Threads -benchtime 5x ./policy/ort
 func BenchmarkThreads(b *testing.B) {
@@ -47,7 +54,11 @@ func BenchmarkThreads(b *testing.B) {
 		}
 		b.Run(name+"/idle", func(b *testing.B) { benchThreads(b, m) })
 		b.Run(name+"/busy", func(b *testing.B) {
-			busyLoop(b)
+			busyLoop(b, false)
+			benchThreads(b, m)
+		})
+		b.Run(name+"/busy-own-session", func(b *testing.B) {
+			busyLoop(b, true)
 			benchThreads(b, m)
 		})
 	}
@@ -90,6 +101,9 @@ func benchThreads(b *testing.B, m *policy.Manifest) {
 		}
 	}
 	b.StopTimer()
+	if load, ok := loadAverage(); ok {
+		b.ReportMetric(load, "load-avg")
+	}
 	for i, tc := range threadConfigs {
 		b.ReportMetric(float64(spent[i].Microseconds())/1e3/float64(b.N*steps), "ms-"+tc.name)
 		if i > 0 {
@@ -98,15 +112,35 @@ func benchThreads(b *testing.B, m *policy.Manifest) {
 	}
 }
 
+// loadAverage is the machine's one-minute load average (Linux), to say how
+// busy "idle" was.
+func loadAverage() (float64, bool) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
+
 // busyLoop keeps every core busy in a child process until the benchmark
-// ends: the test binary itself, running TestBusyLoopHelper.
-func busyLoop(b *testing.B) {
+// ends: the test binary itself, running TestBusyLoopHelper. Where Linux
+// groups processes by session for scheduling (autogroup), a child in this
+// process's session shares its group's time thread by thread, so more
+// threads win more of it; a child in its own session (setsid), as another
+// program would be, gets its own group's share whatever the thread counts.
+func busyLoop(b *testing.B, ownSession bool) {
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(self, "-test.run=^TestBusyLoopHelper$")
 	cmd.Env = append(os.Environ(), busyLoopEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: ownSession}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
