@@ -19,7 +19,8 @@ type preprocessor struct {
 	y0, y1     []int
 	wx, wy     []float32 // weight of x1 / y1
 
-	clip clipTables // resize: clip only, see preprocess_clip.go
+	lut  [3][256]float32 // norm of each byte value, per tensor channel
+	clip clipTables      // resize: clip only, see preprocess_clip.go
 }
 
 func newPreprocessor(spec CameraSpec, dst []float32) *preprocessor {
@@ -31,6 +32,9 @@ func newPreprocessor(spec CameraSpec, dst []float32) *preprocessor {
 	for c := range spec.Mean {
 		p.scale[c] = 1 / (255 * spec.Std[c])
 		p.shift[c] = -spec.Mean[c] / spec.Std[c]
+		for v := range p.lut[c] {
+			p.lut[c][v] = norm(float32(v), p.scale[c], p.shift[c])
+		}
 	}
 	return p
 }
@@ -67,46 +71,105 @@ func (p *preprocessor) load(im *Image) error {
 		return err
 	}
 	s := p.spec
-	if s.Resize == ResizeExact && (im.Width != s.Width || im.Height != s.Height) {
-		return fmt.Errorf("image is %dx%d, the model wants %dx%d and does not resize (resize: exact)", im.Width, im.Height, s.Width, s.Height)
-	}
 	if s.Resize == ResizeCLIP {
+		// PIL's resampling and crop, and PIL's own grey conversion, at
+		// every size (see preprocess_clip.go).
 		p.loadCLIP(im, offs, size, step)
 		return nil
 	}
+	if im.Width == s.Width && im.Height == s.Height {
+		// Every other resize rule is the identity at scale 1 (bilinear's
+		// weights are all 0 there), so skip the sampling: most cameras
+		// are set to the model's size, and this is the step's costliest
+		// work after the model.
+		p.copyExact(im, p.order(offs), size, step)
+		return nil
+	}
+	if s.Resize == ResizeExact {
+		return fmt.Errorf("image is %dx%d, the model wants %dx%d and does not resize (resize: exact)", im.Width, im.Height, s.Width, s.Height)
+	}
+	p.resample(im, offs, size, step)
+	return nil
+}
+
+// order maps tensor channels to byte offsets in a pixel.
+func (p *preprocessor) order(offs [3]int) [3]int {
+	if p.spec.Channels == "bgr" {
+		return [3]int{offs[2], offs[1], offs[0]}
+	}
+	return offs
+}
+
+// copyExact converts a frame of the tensor's size pixel by pixel. It gives
+// bit for bit what resample gives at scale 1 (TestExactSizeFastPath).
+func (p *preprocessor) copyExact(im *Image, order [3]int, size, step int) {
+	s := p.spec
+	plane := s.Width * s.Height
+	for y := 0; y < s.Height; y++ {
+		row := im.Data[y*step : y*step+s.Width*size]
+		out := y * s.Width
+		if s.Channels == "gray" {
+			for x := 0; x < s.Width; x++ {
+				px := row[x*size:]
+				v := gray(float32(px[order[0]]), float32(px[order[1]]), float32(px[order[2]]))
+				p.dst[out+x] = norm(v, p.scale[0], p.shift[0])
+			}
+			continue
+		}
+		r := p.dst[out : out+s.Width]
+		g := p.dst[plane+out:][:len(r)]
+		b := p.dst[2*plane+out:][:len(r)]
+		lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
+		if size == 3 && order == [3]int{0, 1, 2} { // rgb8 into rgb: the usual case, unrolled
+			row = row[:3*len(r)]
+			for x := range r {
+				px := row[3*x : 3*x+3 : 3*x+3]
+				r[x], g[x], b[x] = lr[px[0]], lg[px[1]], lb[px[2]]
+			}
+			continue
+		}
+		or, og, ob := order[0], order[1], order[2]
+		for x := range r {
+			px := row[x*size:]
+			r[x], g[x], b[x] = lr[px[or]], lg[px[og]], lb[px[ob]]
+		}
+	}
+}
+
+// resample converts a frame of another size through the sampling tables.
+func (p *preprocessor) resample(im *Image, offs [3]int, size, step int) {
+	s := p.spec
 	if im.Width != p.srcW || im.Height != p.srcH {
 		sampling(s.Resize, im.Width, s.Width, p.x0, p.x1, p.wx)
 		sampling(s.Resize, im.Height, s.Height, p.y0, p.y1, p.wy)
 		p.srcW, p.srcH = im.Width, im.Height
 	}
-	var order [3]int // tensor channel -> byte offset in a pixel
-	switch s.Channels {
-	case "rgb":
-		order = offs
-	case "bgr":
-		order = [3]int{offs[2], offs[1], offs[0]}
-	}
+	order := p.order(offs)
 	plane := s.Width * s.Height
-	gray := s.Channels == "gray"
+	isGray := s.Channels == "gray"
 	for y := 0; y < s.Height; y++ {
 		r0, r1, wy := p.y0[y]*step, p.y1[y]*step, p.wy[y]
 		for x := 0; x < s.Width; x++ {
 			c0, c1, wx := p.x0[x]*size, p.x1[x]*size, p.wx[x]
 			i := y*s.Width + x
-			if gray {
+			if isGray {
 				v := luma(im.Data, r0, r1, c0, c1, offs, wx, wy)
-				p.dst[i] = v*p.scale[0] + p.shift[0]
+				p.dst[i] = norm(v, p.scale[0], p.shift[0])
 				continue
 			}
 			for c := 0; c < 3; c++ {
 				o := order[c]
 				v := bilerp(im.Data[r0+c0+o], im.Data[r0+c1+o], im.Data[r1+c0+o], im.Data[r1+c1+o], wx, wy)
-				p.dst[c*plane+i] = v*p.scale[c] + p.shift[c]
+				p.dst[c*plane+i] = norm(v, p.scale[c], p.shift[c])
 			}
 		}
 	}
-	return nil
 }
+
+// norm scales a pixel value to the tensor's range. The conversion keeps
+// the multiply and add apart (no fused multiply-add on any CPU), so the
+// lookup tables, built with it, hold exactly what it computes inline.
+func norm(v, scale, shift float32) float32 { return float32(v*scale) + shift }
 
 // bilerp interpolates four 8-bit samples in the order torch uses, so that
 // results match its float32 arithmetic.
@@ -116,12 +179,17 @@ func bilerp(a, b, c, d byte, wx, wy float32) float32 {
 	return (1-wy)*top + wy*bot
 }
 
-// luma is the ITU-R 601 grey value of an interpolated colour pixel.
+// luma is the grey value of an interpolated colour pixel.
 func luma(data []byte, r0, r1, c0, c1 int, offs [3]int, wx, wy float32) float32 {
-	var v float32
-	for c, w := range [3]float32{0.299, 0.587, 0.114} {
+	var v [3]float32
+	for c := range v {
 		o := offs[c]
-		v += w * bilerp(data[r0+c0+o], data[r0+c1+o], data[r1+c0+o], data[r1+c1+o], wx, wy)
+		v[c] = bilerp(data[r0+c0+o], data[r0+c1+o], data[r1+c0+o], data[r1+c1+o], wx, wy)
 	}
-	return v
+	return gray(v[0], v[1], v[2])
+}
+
+// gray is the ITU-R 601 grey value of a colour.
+func gray(r, g, b float32) float32 {
+	return float32(0.299*r) + float32(0.587*g) + float32(0.114*b)
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
@@ -26,6 +27,7 @@ var ErrEmptyInstruction = errors.New("policy: empty instruction")
 type Tokenizer struct {
 	spec  TokenizerSpec
 	vocab map[string]int64       // words
+	lower []byte                 // words: scratch for a lowercased word
 	hf    *hftokenizer.Tokenizer // hf
 }
 
@@ -58,6 +60,7 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 	defer f.Close()
 	t := &Tokenizer{spec: spec, vocab: map[string]int64{}}
 	sc := bufio.NewScanner(f)
+	longest := 0
 	for id := int64(0); sc.Scan(); id++ {
 		word := strings.TrimSpace(sc.Text())
 		if word == "" {
@@ -67,10 +70,12 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 			return nil, fmt.Errorf("policy: tokenizer: %s:%d: token %q appears twice", path, id+1, word)
 		}
 		t.vocab[word] = id
+		longest = max(longest, len(word))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("policy: tokenizer: %s: %w", path, err)
 	}
+	t.lower = make([]byte, 0, longest+utf8.UTFMax)
 	n := int64(len(t.vocab))
 	if spec.PadID < 0 || spec.PadID >= n || spec.UnkID < 0 || spec.UnkID >= n {
 		return nil, fmt.Errorf("policy: tokenizer: pad_id %d or unk_id %d outside the %d-token vocabulary %s", spec.PadID, spec.UnkID, n, path)
@@ -98,23 +103,17 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 	if t.hf != nil {
 		return t.encodeHF(instruction, ids, mask)
 	}
-	if t.spec.Lowercase {
-		instruction = strings.ToLower(instruction)
-	}
 	n := 0
-	for _, w := range strings.Fields(instruction) {
-		w = strings.Trim(w, ".,!?;:")
+	for rest := instruction; n < len(ids); {
+		var w string
+		if w, rest = nextField(rest); w == "" {
+			break
+		}
+		w = strings.Trim(w, wordPunctuation)
 		if w == "" {
 			continue
 		}
-		if n == len(ids) {
-			break
-		}
-		id, ok := t.vocab[w]
-		if !ok {
-			id = t.spec.UnkID
-		}
-		ids[n], mask[n] = id, 1
+		ids[n], mask[n] = t.lookup(w), 1
 		n++
 	}
 	if n == 0 {
@@ -126,6 +125,43 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 
 // PromptInstruction is the placeholder for the instruction in a tokenizer prompt.
 const PromptInstruction = "{instruction}"
+
+// wordPunctuation is stripped from both ends of each word.
+const wordPunctuation = ".,!?;:"
+
+// nextField returns s's first run of non-space characters (as
+// strings.Fields splits) and what follows it; an empty word when none is left.
+func nextField(s string) (word, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	end := strings.IndexFunc(s, unicode.IsSpace)
+	if end < 0 {
+		end = len(s)
+	}
+	return s[:end], s[end:]
+}
+
+// lookup returns a word's id, lowercased first when the spec says so, as
+// strings.ToLower would, in the tokenizer's scratch buffer: a step must
+// not allocate. A word longer than the buffer is no vocabulary word.
+func (t *Tokenizer) lookup(w string) int64 {
+	if !t.spec.Lowercase {
+		if id, ok := t.vocab[w]; ok {
+			return id
+		}
+		return t.spec.UnkID
+	}
+	buf := t.lower[:0]
+	for _, r := range w {
+		if len(buf)+utf8.UTFMax > cap(buf) {
+			return t.spec.UnkID
+		}
+		buf = utf8.AppendRune(buf, unicode.ToLower(r))
+	}
+	if id, ok := t.vocab[string(buf)]; ok { // no allocation: the compiler looks up without copying
+		return id
+	}
+	return t.spec.UnkID
+}
 
 // encodeHF uses the tokenizer.json's own normalisation, pre-tokenisation,
 // model and post-processing, then truncates. The instruction is stripped as

@@ -96,6 +96,7 @@ func OpenEngine(p Params, env Environment) (*policy.Engine, error) {
 		Library:        env.Library(p),
 		Provider:       p.Str(ParamProvider),
 		IntraOpThreads: int(p.Int(ParamIntraOpThreads)),
+		AllowSpinning:  p.Bool(ParamAllowSpinning),
 	}
 	if cfg.Provider != ort.ProviderCPU {
 		cfg.ProviderOptions = map[string]string{"device_id": strconv.FormatInt(p.Int(ParamDeviceID), 10)}

@@ -19,6 +19,7 @@ const (
 	ParamProvider       = "runtime.provider"
 	ParamDeviceID       = "runtime.device_id"
 	ParamIntraOpThreads = "runtime.intra_op_threads"
+	ParamAllowSpinning  = "runtime.allow_spinning"
 	ParamAvgGFLOPs      = "budget.avg_gflops"
 	ParamPeakGFLOPs     = "budget.peak_gflops"
 	ParamMemoryMB       = "budget.memory_mb"
@@ -66,8 +67,10 @@ var Descriptors = []Descriptor{
 		Description: "ONNX Runtime execution provider", Constraints: "one of cpu, cuda, tensorrt"},
 	{Name: ParamDeviceID, Kind: KindInt, Default: Int(0), ReadOnly: true, Range: &Range{0, 64, 1},
 		Description: "accelerator index for the cuda and tensorrt providers"},
-	{Name: ParamIntraOpThreads, Kind: KindInt, Default: Int(0), ReadOnly: true, Range: &Range{0, 256, 1},
-		Description: "threads one model stage may use (0: ONNX Runtime's choice)"},
+	{Name: ParamIntraOpThreads, Kind: KindInt, Default: Int(1), ReadOnly: true, Range: &Range{0, 256, 1},
+		Description: "threads one model stage may use (0: ONNX Runtime's choice, one per core); 1 was fastest on a busy computer (README, Threads)"},
+	{Name: ParamAllowSpinning, Kind: KindBool, Default: Bool(false), ReadOnly: true,
+		Description: "let ONNX Runtime's worker threads busy-wait for work instead of sleeping (only with more than one thread; slows steps when other processes share the cores)"},
 	{Name: ParamAvgGFLOPs, Kind: KindDouble, Default: Double(0), Range: &Range{0, 1e6, 0},
 		Description: "average decoder GFLOPs per action; thresholds are solved from the calibration (0: unset, no early exit unless exit.thresholds is set)"},
 	{Name: ParamPeakGFLOPs, Kind: KindDouble, Default: Double(0), Range: &Range{0, 1e6, 0},

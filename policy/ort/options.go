@@ -22,8 +22,16 @@ type Config struct {
 	// ProviderOptions are passed to the CUDA or TensorRT provider as they
 	// are (for example device_id); unknown keys are ONNX Runtime's to reject.
 	ProviderOptions map[string]string
-	// IntraOpThreads is the threads one stage may use; 0 lets ONNX Runtime choose.
+	// IntraOpThreads is the threads one stage may use; 0 lets ONNX Runtime
+	// choose (one per physical core). See README "Threads" for why the
+	// node's default is 1.
 	IntraOpThreads int
+	// AllowSpinning lets ONNX Runtime's worker threads busy-wait for work
+	// between and after runs (its own default). Off, they sleep: on a
+	// computer whose cores other processes also use, spinning threads take
+	// those cores' time and the steps slow down several-fold (README
+	// "Threads"). It matters only when a stage has more than one thread.
+	AllowSpinning bool
 }
 
 // sessionOptions builds the options every stage session shares.
@@ -46,6 +54,15 @@ func (c Config) configure(opts *ortgo.SessionOptions) error {
 	if c.IntraOpThreads > 0 {
 		if err := opts.SetIntraOpNumThreads(c.IntraOpThreads); err != nil {
 			return fmt.Errorf("ort: intra-op threads: %w", err)
+		}
+	}
+	spin := "0"
+	if c.AllowSpinning {
+		spin = "1"
+	}
+	for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+		if err := opts.AddSessionConfigEntry(key, spin); err != nil {
+			return fmt.Errorf("ort: %s: %w", key, err)
 		}
 	}
 	switch c.Provider {

@@ -94,19 +94,12 @@ func timingModel(b *testing.B) *policy.Manifest {
 // randomObservation makes images of each camera's size and an instruction.
 func randomObservation(m *policy.Manifest) *policy.Observation {
 	rng := rand.New(rand.NewPCG(1, 2))
-	img := func(c policy.CameraSpec) *policy.Image {
-		data := make([]byte, c.Width*c.Height*3)
-		for i := range data {
-			data[i] = byte(rng.IntN(256))
-		}
-		return &policy.Image{Width: c.Width, Height: c.Height, Encoding: "rgb8", Data: data}
-	}
 	o := &policy.Observation{Instruction: "pick up the red block"}
 	for _, c := range m.Cameras {
 		if c.Slot == policy.SlotGripper {
-			o.Gripper = img(c)
+			o.Gripper = randomImage(rng, c)
 		} else {
-			o.Static = img(c)
+			o.Static = randomImage(rng, c)
 		}
 	}
 	return o
