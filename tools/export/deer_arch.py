@@ -169,9 +169,9 @@ class MaskedCrossAttention(nn.Module):
         k, v = self.to_kv(media).chunk(2, dim=-1)
         sim = q @ _heads(k, h).transpose(-1, -2)
         sees = (text_time == 1).reshape(1, 1, -1, 1)
-        sim = torch.where(sees, sim, torch.full_like(sim, -torch.finfo(torch.float32).max))
+        sim = sim.masked_fill(~sees, -torch.finfo(torch.float32).max)
         att = torch.softmax(sim, dim=-1)
-        att = torch.where((text_time == 0).reshape(1, 1, -1, 1), torch.zeros_like(att), att)
+        att = att.masked_fill((text_time == 0).reshape(1, 1, -1, 1), 0.0)
         o = (att @ _heads(v, h)).transpose(1, 2).flatten(2)
         return self.to_out(o)
 
@@ -262,7 +262,7 @@ def attention_bias(cfg, token_mask):
     else:
         bias = torch.zeros(1, cfg.n_heads, t, t)
     allowed = (pos.reshape(1, t) <= pos.reshape(t, 1)).reshape(1, 1, t, t) & (token_mask > 0.5).reshape(1, 1, 1, t)
-    return torch.where(allowed, bias, torch.full_like(bias, torch.finfo(torch.float32).min))
+    return bias.masked_fill(~allowed, torch.finfo(torch.float32).min)
 
 
 class DecoderLayer(nn.Module):
@@ -284,7 +284,7 @@ def pool(hidden, token_mask, mode):
     """The head's pooling over the real text tokens: max (DeeR's default) or mean."""
     m = (token_mask > 0.5).unsqueeze(-1)
     if mode == "max":
-        return torch.where(m, hidden, torch.full_like(hidden, -torch.finfo(torch.float32).max)).amax(dim=1)
+        return hidden.masked_fill(~m, -torch.finfo(torch.float32).max).amax(dim=1)
     w = token_mask.unsqueeze(-1)
     return (hidden * w).sum(dim=1) / w.sum(dim=1)
 
