@@ -13,6 +13,7 @@ const (
 	ResizeExact    = "exact"    // any other size is an error
 	ResizeNearest  = "nearest"  // torch "nearest": src = floor(dst * in/out)
 	ResizeBilinear = "bilinear" // half-pixel centres, align_corners=False, no antialias
+	ResizeCLIP     = "clip"     // PIL bicubic of the shorter side, centre crop: see preprocess_clip.go
 )
 
 // Image is one camera frame as it arrives from a driver: 8-bit pixels, rows

@@ -47,17 +47,21 @@ type CameraSpec struct {
 	Channels string    `yaml:"channels"` // "rgb", "bgr" or "gray": order of the C axis
 	Mean     []float32 `yaml:"mean"`     // per channel, applied to pixel/255
 	Std      []float32 `yaml:"std"`      // per channel, > 0
-	Resize   string    `yaml:"resize"`   // "exact", "nearest" or "bilinear"
+	Resize   string    `yaml:"resize"`   // "exact", "nearest", "bilinear" or "clip"
 }
 
 // TokenizerSpec says how an instruction becomes token tensors.
 type TokenizerSpec struct {
-	Kind         string `yaml:"kind"`  // "words" or "hf"
-	Vocab        string `yaml:"vocab"` // words: one token per line, line number = id; hf: tokenizer.json
-	Lowercase    bool   `yaml:"lowercase"`
-	MaxTokens    int    `yaml:"max_tokens"`
-	PadID        int64  `yaml:"pad_id"`
-	UnkID        int64  `yaml:"unk_id"`
+	Kind      string `yaml:"kind"`  // "words" or "hf"
+	Vocab     string `yaml:"vocab"` // words: one token per line, line number = id; hf: tokenizer.json
+	Lowercase bool   `yaml:"lowercase"`
+	MaxTokens int    `yaml:"max_tokens"`
+	PadID     int64  `yaml:"pad_id"`
+	UnkID     int64  `yaml:"unk_id"`
+	// Prompt, optional (hf only), is the text tokenised for an instruction:
+	// "{instruction}" stands for the instruction stripped of surrounding
+	// white space. Added tokens in it are matched whole.
+	Prompt       string `yaml:"prompt"`
 	TokensTensor string `yaml:"tokens_tensor"` // int64 [1, max_tokens]
 	MaskTensor   string `yaml:"mask_tensor"`   // float32 [1, max_tokens]
 }
@@ -65,6 +69,7 @@ type TokenizerSpec struct {
 // StageSpec is one ONNX file and the tensors it reads and writes.
 type StageSpec struct {
 	File        string   `yaml:"file"`
+	Data        string   `yaml:"data"` // optional: the ONNX external-data file of File
 	Inputs      []string `yaml:"inputs"`
 	Outputs     []string `yaml:"outputs"`
 	GFLOPs      float64  `yaml:"gflops"`
@@ -81,6 +86,7 @@ type ExitSpec struct {
 // HeadSpec is the shared recurrent action head.
 type HeadSpec struct {
 	File         string   `yaml:"file"`
+	Data         string   `yaml:"data"`          // optional: the ONNX external-data file of File
 	Feature      string   `yaml:"feature"`       // input [1, D]
 	StateInputs  []string `yaml:"state_inputs"`  // committed recurrent state
 	StateOutputs []string `yaml:"state_outputs"` // new state, paired with StateInputs

@@ -73,7 +73,7 @@ func TestManifestErrorsNameFileLineAndField(t *testing.T) {
 		{"cumulative gflops", "gflops: 0.000270336", "gflops: 0.0001", "exits[1].gflops", "gflops: 0.0001\n", "not above exit 1"},
 		{"missing onnx file", "file: block_3.onnx", "file: block_9.onnx", "exits[2].file", "file: block_9.onnx", "no such file"},
 		{"undeclared input", "inputs: [hidden_5, visual_tokens, token_mask]", "inputs: [hidden_6, visual_tokens, token_mask]", "exits[2].inputs[0]", "inputs: [hidden_6", "neither an engine input"},
-		{"camera resize", "resize: bilinear", "resize: cubic", "cameras[0].resize", "resize: cubic", "want exact, nearest or bilinear"},
+		{"camera resize", "resize: bilinear", "resize: cubic", "cameras[0].resize", "resize: cubic", "want exact, nearest, bilinear or clip"},
 		{"camera tensor shape", "width: 16", "width: 17", "cameras[0].tensor", "tensor: static_image", "want float32 [1 3 16 17]"},
 		{"std", "std: [0.25, 0.25, 0.25]", "std: [0.25, 0, 0.25]", "cameras[0].std", "std: [0.25, 0, 0.25]", "positive"},
 		{"head state pairing", "state_outputs: [h_out, c_out]", "state_outputs: [h_out]", "head.state_outputs", "state_outputs: [h_out]", "one output per state input"},

@@ -76,8 +76,12 @@ func (c *checker) cameras(available map[string]bool) {
 		if len(cam.Std) != ch || slices.ContainsFunc(cam.Std, func(s float32) bool { return !(s > 0) }) {
 			c.add(f+".std", "must have %d positive values, has %v", ch, cam.Std)
 		}
-		if cam.Resize != ResizeExact && cam.Resize != ResizeNearest && cam.Resize != ResizeBilinear {
-			c.add(f+".resize", "is %q, want exact, nearest or bilinear", cam.Resize)
+		switch cam.Resize {
+		case ResizeExact, ResizeNearest, ResizeBilinear:
+		case ResizeCLIP:
+			c.clipCamera(f, cam)
+		default:
+			c.add(f+".resize", "is %q, want exact, nearest, bilinear or clip", cam.Resize)
 		}
 		c.tensor(f+".tensor", cam.Tensor, "float32", []int64{1, int64(ch), int64(cam.Height), int64(cam.Width)})
 		available[cam.Tensor] = true
@@ -93,6 +97,7 @@ func (c *checker) tokenizer(available map[string]bool) {
 		c.add("tokenizer.max_tokens", "is %d, want > 0", t.MaxTokens)
 	}
 	c.file("tokenizer.vocab", t.Vocab)
+	c.prompt(t)
 	c.tensor("tokenizer.tokens_tensor", t.TokensTensor, "int64", []int64{1, int64(t.MaxTokens)})
 	c.tensor("tokenizer.mask_tensor", t.MaskTensor, "float32", []int64{1, int64(t.MaxTokens)})
 	available[t.TokensTensor] = true
@@ -102,6 +107,7 @@ func (c *checker) tokenizer(available map[string]bool) {
 // stage checks that a stage's inputs exist before it runs and declares its outputs.
 func (c *checker) stage(f string, s StageSpec, available map[string]bool) {
 	c.file(f+".file", s.File)
+	c.data(f+".data", s.Data)
 	if len(s.Outputs) == 0 {
 		c.add(f+".outputs", "is empty")
 	}
@@ -170,6 +176,7 @@ func (c *checker) exits(available map[string]bool, d int64) {
 func (c *checker) head(d int64) {
 	h := c.m.Head
 	c.file("head.file", h.File)
+	c.data("head.data", h.Data)
 	c.feature("head.feature", h.Feature, nil, d)
 	if len(h.StateInputs) == 0 || len(h.StateInputs) != len(h.StateOutputs) {
 		c.add("head.state_outputs", "want one output per state input (%d inputs, %d outputs)", len(h.StateInputs), len(h.StateOutputs))

@@ -18,6 +18,8 @@ type preprocessor struct {
 	x0, x1     []int
 	y0, y1     []int
 	wx, wy     []float32 // weight of x1 / y1
+
+	clip clipTables // resize: clip only, see preprocess_clip.go
 }
 
 func newPreprocessor(spec CameraSpec, dst []float32) *preprocessor {
@@ -67,6 +69,10 @@ func (p *preprocessor) load(im *Image) error {
 	s := p.spec
 	if s.Resize == ResizeExact && (im.Width != s.Width || im.Height != s.Height) {
 		return fmt.Errorf("image is %dx%d, the model wants %dx%d and does not resize (resize: exact)", im.Width, im.Height, s.Width, s.Height)
+	}
+	if s.Resize == ResizeCLIP {
+		p.loadCLIP(im, offs, size, step)
+		return nil
 	}
 	if im.Width != p.srcW || im.Height != p.srcH {
 		sampling(s.Resize, im.Width, s.Width, p.x0, p.x1, p.wx)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
@@ -103,14 +104,25 @@ func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) erro
 	return nil
 }
 
+// PromptInstruction is the placeholder for the instruction in a tokenizer prompt.
+const PromptInstruction = "{instruction}"
+
 // encodeHF uses the tokenizer.json's own normalisation, pre-tokenisation,
-// model and post-processing (special tokens included), then truncates.
+// model and post-processing, then truncates. The instruction is stripped as
+// Python's str.strip() does and placed in the prompt template, if any;
+// added tokens (the template's special tokens) are matched whole, before
+// the text around them is normalised and split, as Hugging Face tokenizers
+// do.
 func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) error {
-	if strings.TrimSpace(instruction) == "" {
+	instruction = strings.TrimFunc(instruction, pySpace)
+	if instruction == "" {
 		return ErrEmptyInstruction
 	}
 	if t.spec.Lowercase {
 		instruction = strings.ToLower(instruction)
+	}
+	if t.spec.Prompt != "" {
+		instruction = strings.Replace(t.spec.Prompt, PromptInstruction, instruction, 1)
 	}
 	enc := t.hf.Encode(instruction)
 	n := min(len(enc), len(ids))
@@ -123,6 +135,10 @@ func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) er
 	t.pad(n, ids, mask)
 	return nil
 }
+
+// pySpace is Python's str.isspace for one character: Unicode white space
+// and the four ASCII separators U+001C..U+001F, which Go does not count.
+func pySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 func (t *Tokenizer) pad(n int, ids []int64, mask []float32) {
 	for i := n; i < len(ids); i++ {

@@ -25,6 +25,7 @@ type Backend struct {
 type stageDef struct {
 	name    string // for errors: "encoder", "exit 2", "head"
 	path    string
+	data    string // external-data file, "" when none
 	inputs  []string
 	outputs []string
 }
@@ -32,20 +33,21 @@ type stageDef struct {
 var _ policy.Backend = (*Backend)(nil)
 
 // Open loads ONNX Runtime (once per process), checks every stage's ONNX
-// file against the manifest's tensor names, dtypes and shapes, and
-// allocates the tensors. It loads no session: the engine does. The caller
+// file against the manifest's tensor names, dtypes and shapes (reading the
+// graph, not the weights) and its external data, and allocates the
+// tensors. It loads no session: the engine does, once per stage. The caller
 // must Close the backend (policy.Engine does when it owns it).
 func Open(m *policy.Manifest, cfg Config) (*Backend, error) {
 	if err := initRuntime(cfg.Library); err != nil {
 		return nil, err
 	}
 	b := &Backend{f32: map[string]*ortgo.Tensor[float32]{}, i64: map[string]*ortgo.Tensor[int64]{}}
-	b.stages = append(b.stages, stageDef{"encoder", m.Path(m.Encoder.File), m.Encoder.Inputs, m.Encoder.Outputs})
+	b.stages = append(b.stages, stageDef{"encoder", m.Path(m.Encoder.File), dataPath(m, m.Encoder.Data), m.Encoder.Inputs, m.Encoder.Outputs})
 	for i, x := range m.Exits {
-		b.stages = append(b.stages, stageDef{fmt.Sprintf("exit %d", i+1), m.Path(x.File), x.Inputs, x.Outputs})
+		b.stages = append(b.stages, stageDef{fmt.Sprintf("exit %d", i+1), m.Path(x.File), dataPath(m, x.Data), x.Inputs, x.Outputs})
 	}
 	h := m.Head
-	b.stages = append(b.stages, stageDef{"head", m.Path(h.File),
+	b.stages = append(b.stages, stageDef{"head", m.Path(h.File), dataPath(m, h.Data),
 		append([]string{h.Feature}, h.StateInputs...),
 		append([]string{h.Pose, h.Gripper}, h.StateOutputs...)})
 	b.sess = make([]atomic.Pointer[ortgo.AdvancedSession], len(b.stages))
@@ -66,6 +68,13 @@ func Open(m *policy.Manifest, cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+func dataPath(m *policy.Manifest, file string) string {
+	if file == "" {
+		return ""
+	}
+	return m.Path(file)
 }
 
 func (b *Backend) allocate(m *policy.Manifest) error {
