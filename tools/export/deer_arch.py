@@ -27,10 +27,14 @@ class Norm(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(dim))
         self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+        # ONNX Runtime 1.24 crashes creating a session with a bias-less
+        # LayerNormalization node, so an absent bias is exported as zeros.
+        self.register_buffer("zero_bias", torch.zeros(dim), persistent=False)
         self.eps = eps
 
     def forward(self, x):
-        return F.layer_norm(x, (x.shape[-1],), self.weight, self.bias, self.eps)
+        bias = self.bias if self.bias is not None else self.zero_bias
+        return F.layer_norm(x, (x.shape[-1],), self.weight, bias, self.eps)
 
 
 class QuickGELU(nn.Module):
