@@ -243,7 +243,7 @@ class Exporter:
                   "encoder:", "  file: encoder.onnx"] + data("encoder")
         lines += ["  inputs: [static_image, gripper_image, tokens, token_mask]",
                   "  outputs: [visual_tokens, hidden_1, feature_1]",
-                  f"  gflops: {enc_macs / 1e9:.6g}", f"  weight_bytes: {enc_bytes}",
+                  f"  gflops: {enc_macs / 1e9:.9g}", f"  weight_bytes: {enc_bytes}",
                   "reference_feature: feature_1", "exits:"]
         tensors = {"static_image": ("float32", [1, 3, size, size]), "gripper_image": ("float32", [1, 3, size, size]),
                    "tokens": ("int64", [1, T_]), "token_mask": ("float32", [1, T_]),
@@ -252,13 +252,13 @@ class Exporter:
         for k, e in enumerate(exits, start=1):
             lines += [f"  - file: {e['file']}"] + ["  " + x for x in data("block_%d" % k)]
             lines += [f"    inputs: [{', '.join(e['inputs'])}]", f"    outputs: [{', '.join(e['outputs'])}]",
-                      f"    feature: {e['feature']}", f"    gflops: {e['gflops']:.6g}",
+                      f"    feature: {e['feature']}", f"    gflops: {e['gflops']:.9g}",
                       f"    weight_bytes: {e['weight_bytes']}"]
             tensors[e["outputs"][0]] = ("float32", [1, T_, D])
             tensors[e["outputs"][1]] = ("float32", [1, D])
         lines += ["head:", "  file: head.onnx"] + data("head")
         lines += ["  feature: head_feature", "  state_inputs: [h_in, c_in]", "  state_outputs: [h_out, c_out]",
-                  "  pose: pose", "  gripper: gripper", f"  gflops: {head_macs / 1e9:.6g}",
+                  "  pose: pose", "  gripper: gripper", f"  gflops: {head_macs / 1e9:.9g}",
                   f"  weight_bytes: {head_bytes}",
                   "action:", "  names: [x, y, z, roll, pitch, yaw, gripper]",
                   "  pose_scale: [1, 1, 1, 1, 1, 1]", "  gripper_threshold: 0.5", "tensors:"]
@@ -358,15 +358,20 @@ def main(argv=None):
     t.add_argument("--out", required=True)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--drop-key", action="append", default=[], help="leave this checkpoint key out (tests)")
+    t.add_argument("--set-flag", action="append", default=[], metavar="NAME=JSON",
+                   help="override a checkpoint flag (tests), e.g. dropout_mode=\"last\"")
     t.add_argument("--head-hidden", type=int, default=1024,
                    help="the head's LSTM width (DeeR's is 1024; smaller makes a faster test model)")
+    for q in (e, c, t):
+        q.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores; 1 on a busy machine)")
     a = p.parse_args(argv)
     torch.manual_seed(0)
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
     try:
         if a.cmd == "tiny":
             import deer_tiny
-            deer_tiny.write(a.out, a.seed, a.drop_key, a.head_hidden)
+            flags = {k: json.loads(v) for k, v in (f.split("=", 1) for f in a.set_flag)}
+            deer_tiny.write(a.out, a.seed, a.drop_key, a.head_hidden, flags)
             return 0
         t0 = time.time()
         ex = Exporter(a)

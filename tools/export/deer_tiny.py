@@ -127,7 +127,7 @@ def _jitter(module, g):
                 p.copy_(torch.randn(p.shape, generator=g) * (1.0 / p.shape[-1]) ** 0.5)
 
 
-def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN):
+def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
     os.makedirs(os.path.join(out, "mpt"), exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -183,6 +183,7 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN):
     for k in drop_keys:
         sd.pop(k)
     ckpt = dict(FLAGS)
+    ckpt.update(set_flags or {})  # after the weights: tests make flags and weights disagree
     ckpt["model_state_dict"] = {"module." + k: v for k, v in sd.items()}
     ckpt["optimizer_state_dict"] = {}
     torch.save(ckpt, os.path.join(out, "deer_tiny.pth"))
