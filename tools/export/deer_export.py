@@ -357,7 +357,7 @@ def main(argv=None):
     t = sub.add_parser("tiny", help="write a tiny random DeeR checkpoint and its inputs")
     t.add_argument("--out", required=True)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--drop-key", action="append", default=[], help="leave this checkpoint key out (tests)")
+    t.add_argument("--drop-key", action="append", default=[], help="leave this checkpoint key (or every key under a prefix ending in \".\") out (tests)")
     t.add_argument("--set-flag", action="append", default=[], metavar="NAME=JSON",
                    help="override a checkpoint flag (tests), e.g. dropout_mode=\"last\"")
     t.add_argument("--head-hidden", type=int, default=1024,

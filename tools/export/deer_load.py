@@ -326,6 +326,7 @@ XATTN = "lang_encoder.gated_cross_attn_layers."
 XATTN_ALIAS = "lang_encoder.transformer.blocks.%d.gated_cross_attn_layer."
 WTE = "lang_encoder.transformer.wte.weight"
 WPE = "lang_encoder.transformer.wpe.weight"
+OLD_BLOCKS = "lang_encoder.old_decoder_blocks."
 
 
 class DeerModel:
@@ -385,7 +386,7 @@ class DeerModel:
         # Trained but unused at inference: the last layer's own head and the
         # per-layer exit heads of multi-exit training; the cross-attention
         # aliases; cross-attention of layers the flags drop.
-        ignored = ["lm_head.", "lm_exit_modules."] + [XATTN_ALIAS % i for i in range(self.lm.n_layers)]
+        ignored = ["lm_head.", "lm_exit_modules.", OLD_BLOCKS] + [XATTN_ALIAS % i for i in range(self.lm.n_layers)]
         ignored += [XATTN + "%d." % i for i in range(eel + 1, self.lm.n_layers)]
         check_keys(f"checkpoint {checkpoint}", [k for k in have if k in sd], expected, ignored)
         extra_x = sorted(i for i in x_idx if i <= eel and i not in self.xattn_layers)
@@ -405,6 +406,14 @@ class DeerModel:
         if self.wte.shape[1] != self.lm.d_model:
             raise ExportError(f"{WTE} has width {self.wte.shape[1]}, config.json d_model {self.lm.d_model}")
         self.wpe = sd.get(WPE)
+        # DeeR's checkpoints also hold the kept layers' frozen language-model
+        # weights (under old_decoder_blocks: get_checkpoint drops frozen
+        # parameters by their first name only); use them when present.
+        self.ckpt_blocks = {}
+        for k, v in sd.items():
+            if k.startswith(OLD_BLOCKS):
+                i, rest = k[len(OLD_BLOCKS):].split(".", 1)
+                self.ckpt_blocks.setdefault(int(i), {})[rest] = v
         self.sd = None
 
     def _build_head(self, sd, prefix):
@@ -432,14 +441,18 @@ class DeerModel:
     def decoder_layers(self, layers):
         """DecoderLayer modules for the given 0-based layers, with the frozen
         language-model weights read from its files now."""
-        lm = load_lm_weights(self.lm_dir, self.block_keys(layers))
+        from_file = [i for i in layers if i not in self.ckpt_blocks]
+        lm = load_lm_weights(self.lm_dir, self.block_keys(from_file)) if from_file else {}
         out = []
         for i in layers:
             layer = A.DecoderLayer(self.lm, self.xattn.get(i))
-            block_sd = {k[len("transformer.blocks.%d." % i):]: v for k, v in lm.items()
-                        if k.startswith("transformer.blocks.%d." % i)}
-            check_keys(f"language model layer {i} ({self.lm_dir})", {"block." + k for k in block_sd},
-                       _names(layer.block, "block."))
+            if i in self.ckpt_blocks:
+                block_sd, where = self.ckpt_blocks.pop(i), f"checkpoint {OLD_BLOCKS}{i}"
+            else:
+                block_sd = {k[len("transformer.blocks.%d." % i):]: v for k, v in lm.items()
+                            if k.startswith("transformer.blocks.%d." % i)}
+                where = f"language model layer {i} ({self.lm_dir})"
+            check_keys(where, {"block." + k for k in block_sd}, _names(layer.block, "block."))
             load_into(layer.block, block_sd, "", f"language model layer {i}")
             out.append(layer)
         return out

@@ -4,7 +4,8 @@ it, in the original key layouts, at small shapes:
   deer_tiny.pth        DeeR checkpoint: flags + model_state_dict (module.*):
                        perceiver, gated cross-attention (under both of its
                        names), resized word embeddings, extra_exit (the head
-                       DeeR runs) and lm_head (the last layer's own head)
+                       DeeR runs), lm_head (the last layer's own head) and
+                       the kept layers' frozen MPT weights (old_decoder_blocks)
   mpt/config.json      a small MPT-1B-style "mosaic_gpt" config (ALiBi,
                        QK-LayerNorm, no biases), 8 layers of width 32
   mpt/pytorch_model.bin  its weights under MosaicGPT's names
@@ -148,10 +149,16 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
         json.dump(cfg, fh, indent=2)
     lm = {"transformer.wte.weight": torch.randn(512, D, generator=g) * 0.5,
           "transformer.ln_f.weight": 1 + 0.1 * torch.randn(D, generator=g)}
+    sd = {}
     for i in range(N_LAYERS):
         blk = A.MPTBlock(_Cfg)
         _jitter(blk, g)
-        lm.update({"transformer.blocks.%d.%s" % (i, k): v for k, v in blk.state_dict().items()})
+        for k, v in blk.state_dict().items():
+            lm["transformer.blocks.%d.%s" % (i, k)] = v
+            if i <= EARLY_EXIT_LAYER:
+                # DeeR's checkpoints carry the kept layers' frozen weights too
+                # (get_checkpoint only drops a frozen parameter's first name).
+                sd["lang_encoder.old_decoder_blocks.%d.%s" % (i, k)] = v
     torch.save(lm, os.path.join(out, "mpt", "pytorch_model.bin"))
 
     # OpenAI CLIP: the visual tower and a token text tower beside it.
@@ -164,7 +171,6 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
     torch.save(clip, os.path.join(out, "clip.pt"))
 
     # DeeR's trained parts.
-    sd = {}
     perc = A.PerceiverResampler(VIS_WIDTH, 6, 64, 8 * A.FLAMINGO_DIM_HEAD, 4 * VIS_WIDTH)
     _jitter(perc, g)
     sd.update({"perceiver." + k: v for k, v in perc.state_dict().items()})
@@ -180,8 +186,9 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
         head = A.Head(FLAGS, D, head_hidden, dims)
         _jitter(head, g)
         sd.update({prefix + k: v for k, v in head.state_dict().items()})
-    for k in drop_keys:
-        sd.pop(k)
+    for d in drop_keys:  # a key, or every key under a prefix ending in "."
+        for k in [k for k in sd if k == d or (d.endswith(".") and k.startswith(d))]:
+            sd.pop(k)
     ckpt = dict(FLAGS)
     ckpt.update(set_flags or {})  # after the weights: tests make flags and weights disagree
     ckpt["model_state_dict"] = {"module." + k: v for k, v in sd.items()}
