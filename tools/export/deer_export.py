@@ -18,7 +18,6 @@ import base64
 import gc
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,6 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import deer_arch as A  # noqa: E402
 import deer_load as L  # noqa: E402
 import deer_stages as S  # noqa: E402
 import deer_tokenizer as T  # noqa: E402
@@ -381,7 +379,8 @@ def main(argv=None):
             return 0
         golden = a.golden or os.path.join(a.model, "export_check.json")
         a.external_data_above_mb = 0
-        ex.run(tempfile.mkdtemp(), False, golden)
+        with tempfile.TemporaryDirectory() as scratch:
+            ex.run(scratch, False, golden)
         if a.no_go:
             return 0
         cmd = ["go", "run", "./nodes/deer_vla_export_check", "-model", os.path.abspath(a.model), "-golden", os.path.abspath(golden)]

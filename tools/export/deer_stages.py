@@ -1,6 +1,6 @@
 """The staged model (docs/model-contract.md): encoder, one block per exit,
-the shared head; their costs as the paper counts them; and the torch
-reference runner of the DeeR exit rule over those same modules."""
+the shared head; their costs as the paper counts them; CLIP's image
+preprocessing and the exit rule's distance for the torch reference run."""
 
 import numpy as np
 import torch
@@ -129,46 +129,10 @@ def clip_preprocess(rgb, size):
     return u8, torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
 
 
-# ---------------------------------------------------------------- reference runner
+# ---------------------------------------------------------------- exit rule
 
 
 def rms(a, b):
+    """The DeeR code's distance: RMS of the six pose values' differences."""
     d = np.asarray(a[:6], np.float64) - np.asarray(b[:6], np.float64)
     return float(np.sqrt(np.mean(d * d)))
-
-
-class Runner:
-    """The DeeR exit rule in plain Python over the exporter's torch modules:
-    exit 1's candidate is compared with the head on the reference feature,
-    exit k's with exit k-1's (RMS over the six pose values); the first within
-    its threshold, or the last, is taken and only its LSTM state committed."""
-
-    def __init__(self, encoder, blocks, head, state_shape):
-        self.encoder, self.blocks, self.head = encoder, blocks, head
-        self.state_shape = state_shape
-        self.reset()
-
-    def reset(self):
-        self.h = torch.zeros(self.state_shape)
-        self.c = torch.zeros(self.state_shape)
-
-    @torch.no_grad()
-    def step(self, static, gripper, tokens, mask, thresholds):
-        vis, hidden, ref = self.encoder(static, gripper, tokens, mask)
-        cands = [self.head(ref, self.h, self.c)]
-        feats, dists = [ref], []
-        for k, blk in enumerate(self.blocks):
-            args = [hidden, mask]
-            if blk.uses_vision:
-                args += [vis, tokens]
-            hidden, f = blk(*args)
-            feats.append(f)
-            cands.append(self.head(f, self.h, self.c))
-            d = rms(cands[-1][0][0].tolist(), cands[-2][0][0].tolist())
-            dists.append(d)
-            if d <= thresholds[k] or k == len(self.blocks) - 1:
-                break
-        pose, grip, h, c = cands[-1]
-        self.h, self.c = h, c
-        return {"exit": len(dists), "pose": pose[0].tolist(), "gripper_prob": float(grip[0, 0]),
-                "distances": dists, "visual_tokens": vis, "features": feats, "h": h, "c": c}
