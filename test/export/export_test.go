@@ -73,47 +73,36 @@ func inputs(src string) []string {
 		"--clip", filepath.Join(src, "clip.pt"), "--tokenizer", filepath.Join(src, "tokenizer.json")}
 }
 
-// TestExportMatchesTorch exports the tiny checkpoint (the encoder's weights
-// in an external-data file), runs the recorded episode (CALVIN-sized
-// images, two instructions, 10 steps) through the Go engine at full depth,
-// with DeeR thresholds and at exit 1 only, and compares visual tokens,
-// every exit's feature, actions, distances, chosen exits and the committed
-// LSTM state with the exporter's torch modules.
-func TestExportMatchesTorch(t *testing.T) {
-	t.Parallel()
+// exportTiny generates a tiny checkpoint with the given tiny arguments,
+// exports it (stages over 2 MB of weights into external-data files) and
+// reads the manifest and the exporter's goldens.
+func exportTiny(t *testing.T, tinyArgs ...string) (string, *policy.Manifest, *parity.Golden) {
+	t.Helper()
 	dir := t.TempDir()
 	src, model, golden := filepath.Join(dir, "src"), filepath.Join(dir, "model"), filepath.Join(dir, "golden.json")
-	// Layer 3's frozen weights come from the language model's own file, the
-	// others from the checkpoint's copies, as DeeR saves them.
-	tiny(t, src, "--drop-key", "lang_encoder.old_decoder_blocks.3.")
+	tiny(t, src, tinyArgs...)
 	args := append([]string{"export"}, inputs(src)...)
 	args = append(args, "--out", model, "--golden", golden, "--external-data-above-mb", "2", "--name", "deer_tiny_test")
 	out, ok := exporter(t, args...)
 	if !ok {
 		t.Fatalf("export: %s", out)
 	}
-	t.Log(lastLines(out, 8))
-
+	t.Log(lastLines(out, 9))
 	m, err := policy.LoadManifest(model)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Exits) != 3 || m.Exits[0].Feature != "feature_2" || m.Exits[2].Feature != "feature_6" {
-		t.Fatalf("exits %+v, want 3 exits after layers 1, 3, 5 (early_exit_layer 5, exit_interval 2)", m.Exits)
-	}
-	if m.Encoder.Data != "encoder.onnx.data" || m.Exits[0].Data != "" {
-		t.Fatalf("encoder data %q, block_1 data %q: want only the encoder (over 2 MB) in an external-data file",
-			m.Encoder.Data, m.Exits[0].Data)
-	}
-	// Cumulative decoder cost: layer 0 (in the encoder stage) counts with exit 1.
-	if g := m.Exits; !(g[0].GFLOPs > 0 && near(g[1].GFLOPs, 2*g[0].GFLOPs) && near(g[2].GFLOPs, 3*g[0].GFLOPs)) {
-		t.Fatalf("exit GFLOPs %v, %v, %v: want 2, 4, 6 equal layers", g[0].GFLOPs, g[1].GFLOPs, g[2].GFLOPs)
-	}
-
 	g, err := parity.ReadGolden(golden)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return model, m, g
+}
+
+// compare runs the golden's episode through the Go engine and fails on any
+// difference from torch beyond 1e-4 or any other exit choice.
+func compare(t *testing.T, model string, g *parity.Golden) *parity.Report {
+	t.Helper()
 	rep, err := parity.Compare(model, g, ortLibrary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -126,16 +115,42 @@ func TestExportMatchesTorch(t *testing.T) {
 		t.Fatalf("tolerance %g over %d steps, want 1e-4 over 10", rep.Tolerance, rep.Steps)
 	}
 	if ex := rep.ExitsChosen["deer_median"]; len(slices.Compact(slices.Sorted(slices.Values(ex)))) < 3 {
-		t.Fatalf("DeeR run took exits %v: the thresholds should spread the steps over all three exits", ex)
+		t.Fatalf("DeeR run took exits %v: the thresholds should spread the steps over several exits", ex)
 	}
 	if rep.PixelLevels > 1 {
 		t.Fatalf("camera tensors are %.3g uint8 levels from PIL's resize and crop", rep.PixelLevels)
 	}
+	return rep
+}
+
+// TestExportMatchesTorch exports a tiny checkpoint of DeeR-3B's layout (the
+// encoder's weights in an external-data file; layer 3's MPT weights from
+// the language model's file, the other layers' from the checkpoint's
+// copies, as DeeR saves them), runs the recorded episode (CALVIN-sized
+// images, two instructions, 10 steps) through the Go engine at full depth,
+// with DeeR thresholds and at exit 1 only, and compares visual tokens,
+// every exit's feature, actions, distances, chosen exits and the committed
+// LSTM state with the exporter's torch modules.
+func TestExportMatchesTorch(t *testing.T) {
+	t.Parallel()
+	model, m, g := exportTiny(t, "--drop-key", "lang_encoder.old_decoder_blocks.3.")
+	if len(m.Exits) != 3 || m.Exits[0].Feature != "feature_2" || m.Exits[2].Feature != "feature_6" {
+		t.Fatalf("exits %+v, want 3 exits after layers 1, 3, 5 (early_exit_layer 5, exit_interval 2)", m.Exits)
+	}
+	if m.Encoder.Data != "encoder.onnx.data" || m.Exits[0].Data != "" {
+		t.Fatalf("encoder data %q, block_1 data %q: want only the encoder (over 2 MB) in an external-data file",
+			m.Encoder.Data, m.Exits[0].Data)
+	}
+	// Cumulative decoder cost: layer 0 (in the encoder stage) counts with exit 1.
+	if x := m.Exits; !(x[0].GFLOPs > 0 && near(x[1].GFLOPs, 2*x[0].GFLOPs) && near(x[2].GFLOPs, 3*x[0].GFLOPs)) {
+		t.Fatalf("exit GFLOPs %v, %v, %v: want 2, 4, 6 equal layers", x[0].GFLOPs, x[1].GFLOPs, x[2].GFLOPs)
+	}
+	compare(t, model, g)
 
 	// The comparison itself must notice a wrong value and a wrong exit.
 	g.Steps[4].ExitFeatures[1][0] += 1e-3
 	g.Runs[1].Results[2].Exit = 3 - g.Runs[1].Results[2].Exit%3
-	rep, err = parity.Compare(model, g, ortLibrary(t))
+	rep, err := parity.Compare(model, g, ortLibrary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +158,22 @@ func TestExportMatchesTorch(t *testing.T) {
 	if !strings.Contains(f, "exit features differ") || !strings.Contains(f, "run deer_median step 2: exit") {
 		t.Fatalf("a corrupted golden passed: %q", f)
 	}
+}
+
+// TestExport9BLayout: DeeR-9B's layout (an MPT-7B "mpt" config, learned
+// positions beside ALiBi, cross-attention every 4th layer, every layer
+// kept, a LayerNorm-LSTM head without MLP dropout) exports and matches too;
+// blocks without cross-attention take no visual input.
+func TestExport9BLayout(t *testing.T) {
+	t.Parallel()
+	model, m, g := exportTiny(t, "--variant", "9b")
+	if len(m.Exits) != 4 || slices.Contains(m.Exits[0].Inputs, "visual_tokens") || !slices.Contains(m.Exits[1].Inputs, "visual_tokens") {
+		t.Fatalf("exits %+v: want 4, the first (layer 1) without cross-attention, the second (layers 2-3) with", m.Exits)
+	}
+	if m.Head.Data != "" || len(m.Tensors["h_in"].Shape) != 3 || m.Tensors["h_in"].Shape[0] != 2 {
+		t.Fatalf("head data %q, state %v: want an inline head with 2 LSTM layers", m.Head.Data, m.Tensors["h_in"].Shape)
+	}
+	compare(t, model, g)
 }
 
 // TestExportRejectsMissingKeys: a checkpoint without some trained tensors

@@ -356,6 +356,8 @@ def main(argv=None):
     t.add_argument("--out", required=True)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--drop-key", action="append", default=[], help="leave this checkpoint key (or every key under a prefix ending in \".\") out (tests)")
+    t.add_argument("--variant", choices=["3b", "9b"], default="3b",
+                   help="DeeR-3B's layout (MPT-1B, cross-attention on every layer) or DeeR-9B's (MPT-7B, every 4th)")
     t.add_argument("--set-flag", action="append", default=[], metavar="NAME=JSON",
                    help="override a checkpoint flag (tests), e.g. dropout_mode=\"last\"")
     t.add_argument("--head-hidden", type=int, default=1024,
@@ -369,7 +371,7 @@ def main(argv=None):
         if a.cmd == "tiny":
             import deer_tiny
             flags = {k: json.loads(v) for k, v in (f.split("=", 1) for f in a.set_flag)}
-            deer_tiny.write(a.out, a.seed, a.drop_key, a.head_hidden, flags)
+            deer_tiny.write(a.out, a.seed, a.drop_key, a.head_hidden, flags, a.variant)
             return 0
         t0 = time.time()
         ex = Exporter(a)

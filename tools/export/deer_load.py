@@ -136,7 +136,9 @@ class LMConfig:
             raise ExportError(f"{path}: d_model {self.d_model} is not a multiple of n_heads {self.n_heads}")
         if self.softmax_scale is None:
             self.softmax_scale = (self.d_model / self.n_heads) ** -0.5
-        self.learned_pos = not self.alibi
+        # MosaicGPT embeds positions only without ALiBi; MPT follows its
+        # learned_pos_emb (default true), ALiBi or not.
+        self.learned_pos = c.get("learned_pos_emb", True) if self.model_type == "mpt" else not self.alibi
 
     def describe(self):
         return (f"{self.model_type}: {self.n_layers} layers, d_model {self.d_model}, {self.n_heads} heads, "
@@ -374,8 +376,6 @@ class DeerModel:
             self.xattn[i] = m
             expected |= _names(m, XATTN + "%d." % i)
         expected.add(WTE)
-        if self.lm.learned_pos:
-            expected.add(WPE)
         # The head DeeR runs at inference is extra_exit (lm_head when shared).
         self.head_prefix = "extra_exit." if any(k.startswith("extra_exit.") for k in have) or not self.flags["share_exit"] else "lm_head."
         self.head = self._build_head(sd, self.head_prefix)
@@ -386,7 +386,7 @@ class DeerModel:
         # Trained but unused at inference: the last layer's own head and the
         # per-layer exit heads of multi-exit training; the cross-attention
         # aliases; cross-attention of layers the flags drop.
-        ignored = ["lm_head.", "lm_exit_modules.", OLD_BLOCKS] + [XATTN_ALIAS % i for i in range(self.lm.n_layers)]
+        ignored = ["lm_head.", "lm_exit_modules.", OLD_BLOCKS, WPE] + [XATTN_ALIAS % i for i in range(self.lm.n_layers)]
         ignored += [XATTN + "%d." % i for i in range(eel + 1, self.lm.n_layers)]
         check_keys(f"checkpoint {checkpoint}", [k for k in have if k in sd], expected, ignored)
         extra_x = sorted(i for i in x_idx if i <= eel and i not in self.xattn_layers)
@@ -405,7 +405,14 @@ class DeerModel:
         self.wte = sd[WTE]
         if self.wte.shape[1] != self.lm.d_model:
             raise ExportError(f"{WTE} has width {self.wte.shape[1]}, config.json d_model {self.lm.d_model}")
-        self.wpe = sd.get(WPE)
+        # Position embeddings are frozen: the language model's file has them.
+        self.wpe = None
+        if self.lm.learned_pos:
+            self.wpe = sd.get(WPE)
+            if self.wpe is None:
+                self.wpe = load_lm_weights(lm_dir, lambda k: k == "transformer.wpe.weight").get("transformer.wpe.weight")
+            if self.wpe is None:
+                raise ExportError(f"{lm_dir}: config.json asks for learned positions, but there is no transformer.wpe.weight")
         # DeeR's checkpoints also hold the kept layers' frozen language-model
         # weights (under old_decoder_blocks: get_checkpoint drops frozen
         # parameters by their first name only); use them when present.

@@ -114,6 +114,20 @@ class _Cfg:
     names = {"norm_1": "ln_1", "norm_2": "ln_2", "mlp": "mlp", "up": "mlp_up", "down": "mlp_down"}
 
 
+class _Cfg9B(_Cfg):
+    qk_ln = False
+    names = {"norm_1": "norm_1", "norm_2": "norm_2", "mlp": "ffn", "up": "up_proj", "down": "down_proj"}
+
+
+# DeeR-9B's shape of things: MPT-7B's "mpt" config and names, cross-attention
+# every 4th layer (so layer 0 and exit 1's block have none), every layer
+# kept, and another head layout: no MLP dropout with "wo_last" (Linear
+# layers at 0, 2, 4, 6) and LayerNorm-LSTM recurrence.
+FLAGS_9B = dict(FLAGS, early_exit_layer=N_LAYERS - 1, exit_dropout=0.0, dropout_mode="wo_last",
+                mlp_layernorm=False, lstm_layernorm=True, mlp_num_hidden_layers=3, lstm_num_layers=2)
+CROSS_ATTN_EVERY_9B = 4
+
+
 def _jitter(module, g):
     """Random weights with some spread: LayerNorm gains and biases, gates and
     biases are not left at their neutral values."""
@@ -128,7 +142,12 @@ def _jitter(module, g):
                 p.copy_(torch.randn(p.shape, generator=g) * (1.0 / p.shape[-1]) ** 0.5)
 
 
-def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
+def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None, variant="3b"):
+    """variant "3b" is DeeR-3B's layout (MPT-1B), "9b" DeeR-9B's (MPT-7B)."""
+    nine = variant == "9b"
+    flags, cfg_cls = (FLAGS_9B, _Cfg9B) if nine else (FLAGS, _Cfg)
+    eel = flags["early_exit_layer"]
+    every = CROSS_ATTN_EVERY_9B if nine else 1
     os.makedirs(os.path.join(out, "mpt"), exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -138,24 +157,35 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
     _, _, n_tok = T.add_deer_tokens(tok)
 
     # The language model: MosaicGPT's names, a padded vocabulary as MPT ships.
-    cfg = {"architectures": ["MosaicGPT"], "model_type": "mosaic_gpt", "d_model": D, "n_heads": HEADS,
-           "n_layers": N_LAYERS, "mlp_ratio": 4, "max_seq_len": 64, "vocab_size": 512, "alibi": True,
-           "alibi_bias_max": 8, "attn_qk_ln": True, "attn_clip_qkv": None, "attn_impl": "torch",
-           "softmax_scale": None, "no_bias": True, "low_precision_layernorm": True, "prefix_lm": False,
-           "attn_uses_sequence_id": False, "embedding_fraction": 1.0, "emb_pdrop": 0.0, "resid_pdrop": 0.0,
-           "attn_pdrop": 0.0, "logit_scale": None, "init_device": "cpu", "verbose": 0,
-           "param_init_fn": "kaiming_normal_", "torch_dtype": "float32"}
+    if nine:
+        cfg = {"architectures": ["MPTForCausalLM"], "model_type": "mpt", "d_model": D, "n_heads": HEADS,
+               "n_layers": N_LAYERS, "expansion_ratio": 4, "max_seq_len": 64, "vocab_size": 512,
+               "attn_config": {"alibi": True, "alibi_bias_max": 8, "attn_impl": "torch", "attn_pdrop": 0,
+                               "attn_type": "multihead_attention", "attn_uses_sequence_id": False,
+                               "clip_qkv": None, "prefix_lm": False, "qk_ln": False, "softmax_scale": None},
+               "no_bias": True, "norm_type": "low_precision_layernorm", "emb_pdrop": 0, "resid_pdrop": 0,
+               "learned_pos_emb": True, "logit_scale": None, "init_device": "cpu", "torch_dtype": "float32"}
+    else:
+        cfg = {"architectures": ["MosaicGPT"], "model_type": "mosaic_gpt", "d_model": D, "n_heads": HEADS,
+               "n_layers": N_LAYERS, "mlp_ratio": 4, "max_seq_len": 64, "vocab_size": 512, "alibi": True,
+               "alibi_bias_max": 8, "attn_qk_ln": True, "attn_clip_qkv": None, "attn_impl": "torch",
+               "softmax_scale": None, "no_bias": True, "low_precision_layernorm": True, "prefix_lm": False,
+               "attn_uses_sequence_id": False, "embedding_fraction": 1.0, "emb_pdrop": 0.0, "resid_pdrop": 0.0,
+               "attn_pdrop": 0.0, "logit_scale": None, "init_device": "cpu", "verbose": 0,
+               "param_init_fn": "kaiming_normal_", "torch_dtype": "float32"}
     with open(os.path.join(out, "mpt", "config.json"), "w") as fh:
         json.dump(cfg, fh, indent=2)
-    lm = {"transformer.wte.weight": torch.randn(512, D, generator=g) * 0.5,
-          "transformer.ln_f.weight": 1 + 0.1 * torch.randn(D, generator=g)}
+    lm = {"transformer.wte.weight": torch.randn(512, D, generator=g) * 0.5}
+    lm["transformer.%s.weight" % ("norm_f" if nine else "ln_f")] = 1 + 0.1 * torch.randn(D, generator=g)
+    if nine:
+        lm["transformer.wpe.weight"] = torch.randn(64, D, generator=g) * 0.5
     sd = {}
     for i in range(N_LAYERS):
-        blk = A.MPTBlock(_Cfg)
+        blk = A.MPTBlock(cfg_cls)
         _jitter(blk, g)
         for k, v in blk.state_dict().items():
             lm["transformer.blocks.%d.%s" % (i, k)] = v
-            if i <= EARLY_EXIT_LAYER:
+            if i <= eel:
                 # DeeR's checkpoints carry the kept layers' frozen weights too
                 # (get_checkpoint only drops a frozen parameter's first name).
                 sd["lang_encoder.old_decoder_blocks.%d.%s" % (i, k)] = v
@@ -174,7 +204,7 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
     perc = A.PerceiverResampler(VIS_WIDTH, 6, 64, 8 * A.FLAMINGO_DIM_HEAD, 4 * VIS_WIDTH)
     _jitter(perc, g)
     sd.update({"perceiver." + k: v for k, v in perc.state_dict().items()})
-    for i in range(EARLY_EXIT_LAYER + 1):  # cross-attention on every layer, as in DeeR-3B
+    for i in range(every - 1, eel + 1, every):  # OpenFlamingo: after every `every` layers
         x = A.GatedCrossAttentionBlock(D, VIS_WIDTH, 8 * A.FLAMINGO_DIM_HEAD, 4 * D)
         _jitter(x, g)
         for k, v in x.state_dict().items():
@@ -183,13 +213,13 @@ def write(out, seed=0, drop_keys=(), head_hidden=HEAD_HIDDEN, set_flags=None):
     sd["lang_encoder.transformer.wte.weight"] = torch.randn(n_tok, D, generator=g) * 0.5
     dims = [head_hidden, head_hidden // 2, head_hidden // 4]
     for prefix in ("extra_exit.", "lm_head."):
-        head = A.Head(FLAGS, D, head_hidden, dims)
+        head = A.Head(flags, D, head_hidden, dims)
         _jitter(head, g)
         sd.update({prefix + k: v for k, v in head.state_dict().items()})
     for d in drop_keys:  # a key, or every key under a prefix ending in "."
         for k in [k for k in sd if k == d or (d.endswith(".") and k.startswith(d))]:
             sd.pop(k)
-    ckpt = dict(FLAGS)
+    ckpt = dict(flags)
     ckpt.update(set_flags or {})  # after the weights: tests make flags and weights disagree
     ckpt["model_state_dict"] = {"module." + k: v for k, v in sd.items()}
     ckpt["optimizer_state_dict"] = {}
