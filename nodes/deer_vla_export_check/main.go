@@ -1,6 +1,7 @@
 // Command deer_vla_export_check compares an exported DeeR-VLA model folder,
-// run by the Go engine through ONNX Runtime, with the exporter's torch
-// goldens (tools/export/deer_export.py check writes them and runs this).
+// run by the Go engine through ONNX Runtime, with a golden: the exporter's
+// torch goldens (tools/export/deer_export.py check writes them and runs
+// this), or one in the same format written from DeeR-VLA's own code.
 //
 //	go run ./nodes/deer_vla_export_check -model DIR -golden FILE [-library libonnxruntime.so]
 //
@@ -42,5 +43,5 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	fmt.Println("OK: the export matches the exporter's torch modules")
+	fmt.Println("OK: the export run by the Go engine matches the golden")
 }

@@ -21,6 +21,7 @@ import (
 // Golden is the exporter's golden file.
 type Golden struct {
 	Tolerance float64      `json:"tolerance"`
+	Source    string       `json:"source"` // what made it; the exporter's goldens leave it empty
 	Features  []string     `json:"features"` // the exits' feature tensors, exit 1 first
 	Steps     []GoldenStep `json:"steps"`
 	Runs      []GoldenRun  `json:"runs"`
@@ -118,6 +119,7 @@ func (d *Diff) add(got, want float64, where string) {
 // Report is the outcome of a comparison.
 type Report struct {
 	Tolerance float64
+	Source    string // the golden's source
 	// Diffs by kind: "visual tokens", "reference feature", "exit features",
 	// "pose", "gripper", "distances", "lstm state".
 	Diffs map[string]*Diff
@@ -143,8 +145,8 @@ func (r *Report) Failures() []string {
 
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d steps x %d runs; largest differences, Go engine vs the exporter's torch modules "+
-		"(relative to max(1,|torch|); tolerance %g):\n", r.Steps, len(r.ExitsChosen), r.Tolerance)
+	fmt.Fprintf(&b, "%d steps x %d runs; largest differences, Go engine vs %s "+
+		"(relative to max(1,|golden|); tolerance %g):\n", r.Steps, len(r.ExitsChosen), r.Source, r.Tolerance)
 	for _, k := range []string{"visual tokens", "reference feature", "exit features", "pose", "gripper", "distances", "lstm state"} {
 		if d := r.Diffs[k]; d != nil {
 			fmt.Fprintf(&b, "  %-18s %.3g (abs %.3g, at %s)\n", k, d.Rel, d.Abs, d.Where)
@@ -161,7 +163,9 @@ func (r *Report) String() string {
 }
 
 // Compare runs the model folder dir through the Go engine with ONNX Runtime
-// (the library at lib) on the golden's steps, once per golden run.
+// (the library at lib) on the golden's steps, once per golden run. Any
+// golden in this format will do: the exporter's, or one written from
+// DeeR-VLA's own code.
 func Compare(dir string, g *Golden, lib string) (*Report, error) {
 	m, err := policy.LoadManifest(dir)
 	if err != nil {
@@ -170,7 +174,11 @@ func Compare(dir string, g *Golden, lib string) (*Report, error) {
 	if len(g.Features) != len(m.Exits) {
 		return nil, fmt.Errorf("golden has %d exits, the model %d", len(g.Features), len(m.Exits))
 	}
-	rep := &Report{Tolerance: g.Tolerance, Diffs: map[string]*Diff{}, Steps: len(g.Steps), ExitsChosen: map[string][]int{}}
+	src := g.Source
+	if src == "" {
+		src = "the exporter's torch modules"
+	}
+	rep := &Report{Tolerance: g.Tolerance, Source: src, Diffs: map[string]*Diff{}, Steps: len(g.Steps), ExitsChosen: map[string][]int{}}
 	diff := func(kind string) *Diff {
 		if rep.Diffs[kind] == nil {
 			rep.Diffs[kind] = &Diff{}
