@@ -21,7 +21,7 @@ import (
 // Golden is the exporter's golden file.
 type Golden struct {
 	Tolerance float64      `json:"tolerance"`
-	Source    string       `json:"source"` // what made it; the exporter's goldens leave it empty
+	Source    string       `json:"source"`   // what made it; the exporter's goldens leave it empty
 	Features  []string     `json:"features"` // the exits' feature tensors, exit 1 first
 	Steps     []GoldenStep `json:"steps"`
 	Runs      []GoldenRun  `json:"runs"`
