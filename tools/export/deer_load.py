@@ -416,7 +416,7 @@ class DeerModel:
         # DeeR's checkpoints also hold the kept layers' frozen language-model
         # weights (under old_decoder_blocks: get_checkpoint drops frozen
         # parameters by their first name only); use them when present.
-        self.ckpt_blocks = {}
+        self.ckpt_blocks, self.file_blocks = {}, {}
         for k, v in sd.items():
             if k.startswith(OLD_BLOCKS):
                 i, rest = k[len(OLD_BLOCKS):].split(".", 1)
@@ -448,16 +448,21 @@ class DeerModel:
     def decoder_layers(self, layers):
         """DecoderLayer modules for the given 0-based layers, with the frozen
         language-model weights read from its files now."""
-        from_file = [i for i in layers if i not in self.ckpt_blocks]
-        lm = load_lm_weights(self.lm_dir, self.block_keys(from_file)) if from_file else {}
+        if any(i not in self.ckpt_blocks and i not in self.file_blocks for i in layers):
+            # One pass over the language model's file for every kept layer
+            # the checkpoint lacks (its file may be several GB).
+            want = [i for i in range(self.flags["early_exit_layer"] + 1)
+                    if i not in self.ckpt_blocks and i not in self.file_blocks]
+            for k, v in load_lm_weights(self.lm_dir, self.block_keys(want)).items():
+                i, rest = k[len("transformer.blocks."):].split(".", 1)
+                self.file_blocks.setdefault(int(i), {})[rest] = v
         out = []
         for i in layers:
             layer = A.DecoderLayer(self.lm, self.xattn.get(i))
             if i in self.ckpt_blocks:
                 block_sd, where = self.ckpt_blocks.pop(i), f"checkpoint {OLD_BLOCKS}{i}"
             else:
-                block_sd = {k[len("transformer.blocks.%d." % i):]: v for k, v in lm.items()
-                            if k.startswith("transformer.blocks.%d." % i)}
+                block_sd = self.file_blocks.pop(i, {})
                 where = f"language model layer {i} ({self.lm_dir})"
             check_keys(where, {"block." + k for k in block_sd}, _names(layer.block, "block."))
             load_into(layer.block, block_sd, "", f"language model layer {i}")
