@@ -386,6 +386,10 @@ def main(argv=None):
         if a.no_go:
             return 0
         cmd = ["go", "run", "./nodes/deer_vla_export_check", "-model", os.path.abspath(a.model), "-golden", os.path.abspath(golden)]
+        if not os.environ.get("ONNXRUNTIME_SHARED_LIBRARY_PATH"):
+            # scripts/fetch_onnxruntime.sh fetches ONNX Runtime's CPU library and prints its path.
+            lib = subprocess.run(["scripts/fetch_onnxruntime.sh"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+            cmd += ["-library", lib]
         log("running: " + " ".join(cmd))
         return subprocess.call(cmd, cwd=REPO)
     except L.ExportError as err:
