@@ -31,6 +31,7 @@ type clipTables struct {
 	y          axisFir // output rows of the crop, relative to row0
 	row0, rows int     // source rows the horizontal pass reads
 	tmp        []uint8 // horizontal pass output: rows x width x nch
+	acc        []int32 // one output row's vertical sums: width x nch
 }
 
 // axisFir holds, for each output pixel along one axis, the first source
@@ -133,6 +134,7 @@ func (t *clipTables) plan(w, h, nch, size int) {
 		t.y.first[i] -= t.row0
 	}
 	t.tmp = make([]uint8, t.rows*size*nch)
+	t.acc = make([]int32, size*nch)
 	t.srcW, t.srcH, t.nch = w, h, nch
 }
 
@@ -150,68 +152,85 @@ func (p *preprocessor) loadCLIP(im *Image, offs [3]int, size, step int) {
 	if im.Width != t.srcW || im.Height != t.srcH || nch != t.nch {
 		t.plan(im.Width, im.Height, nch, s.Width)
 	}
-	var order [3]int // resampled channel -> byte offset in a pixel
-	switch {
-	case s.Channels == "bgr":
+	order := offs // resampled channel -> byte offset in a pixel
+	if s.Channels == "bgr" {
 		order = [3]int{offs[2], offs[1], offs[0]}
-	default:
-		order = offs
 	}
 	W := s.Width
 	// Horizontal pass: source rows row0..row0+rows, crop columns only.
+	half := int32(1 << (clipPrecisionBits - 1))
 	for r := 0; r < t.rows; r++ {
-		src := im.Data[(t.row0+r)*step:]
-		out := t.tmp[r*W*nch:]
+		src := im.Data[(t.row0+r)*step : (t.row0+r)*step+im.Width*size]
+		out := t.tmp[r*W*nch : (r+1)*W*nch]
 		for j := 0; j < W; j++ {
-			k := t.x.k[j*t.x.ksize:]
-			lo, n := t.x.first[j], t.x.count[j]
+			k := t.x.k[j*t.x.ksize : j*t.x.ksize+t.x.count[j]]
+			o := t.x.first[j] * size
 			if nch == 1 {
-				ss := int32(1 << (clipPrecisionBits - 1))
-				for x := 0; x < n; x++ {
-					px := src[(lo+x)*size:]
-					v := px[0]
+				ss := half
+				for _, kx := range k {
+					v := src[o]
 					if gray && !mono {
-						v = pilLuma(px[offs[0]], px[offs[1]], px[offs[2]])
+						v = pilLuma(src[o+offs[0]], src[o+offs[1]], src[o+offs[2]])
 					}
-					ss += int32(v) * k[x]
+					ss += int32(v) * kx
+					o += size
 				}
 				out[j] = clip8(ss)
 				continue
 			}
-			s0, s1, s2 := int32(1<<(clipPrecisionBits-1)), int32(1<<(clipPrecisionBits-1)), int32(1<<(clipPrecisionBits-1))
-			for x := 0; x < n; x++ {
-				px := src[(lo+x)*size:]
-				s0 += int32(px[order[0]]) * k[x]
-				s1 += int32(px[order[1]]) * k[x]
-				s2 += int32(px[order[2]]) * k[x]
+			s0, s1, s2 := half, half, half
+			for _, kx := range k {
+				px := src[o : o+size]
+				s0 += int32(px[order[0]]) * kx
+				s1 += int32(px[order[1]]) * kx
+				s2 += int32(px[order[2]]) * kx
+				o += size
 			}
 			out[j*3], out[j*3+1], out[j*3+2] = clip8(s0), clip8(s1), clip8(s2)
 		}
 	}
-	// Vertical pass, then normalisation into the tensor.
+	// Vertical pass, a whole output row at a time so that the rows of tmp
+	// are read in order, then normalisation into the tensor.
 	plane := W * s.Height
-	channels := 3
+	acc := t.acc
+	for i := 0; i < s.Height; i++ {
+		for n := range acc {
+			acc[n] = half
+		}
+		lo := t.y.first[i]
+		for y, ky := range t.y.k[i*t.y.ksize : i*t.y.ksize+t.y.count[i]] {
+			row := t.tmp[(lo+y)*W*nch : (lo+y+1)*W*nch]
+			for n, v := range row {
+				acc[n] += int32(v) * ky
+			}
+		}
+		p.writeCLIPRow(acc, i*W, plane, nch, gray)
+	}
+}
+
+// writeCLIPRow normalises one resampled row (nch interleaved channels)
+// into the tensor's planes from offset at.
+func (p *preprocessor) writeCLIPRow(acc []int32, at, plane, nch int, gray bool) {
+	W := len(acc) / nch
+	if nch == 3 {
+		for c := 0; c < 3; c++ {
+			dst := p.dst[c*plane+at : c*plane+at+W]
+			scale, shift := p.scale[c], p.shift[c]
+			for j := range dst {
+				dst[j] = float32(clip8(acc[j*3+c]))*scale + shift
+			}
+		}
+		return
+	}
+	channels := 3 // a mono8 frame for a colour model: repeat the grey plane
 	if gray {
 		channels = 1
 	}
-	for i := 0; i < s.Height; i++ {
-		k := t.y.k[i*t.y.ksize:]
-		lo, n := t.y.first[i], t.y.count[i]
-		for j := 0; j < W; j++ {
-			for c := 0; c < nch; c++ {
-				ss := int32(1 << (clipPrecisionBits - 1))
-				for y := 0; y < n; y++ {
-					ss += int32(t.tmp[((lo+y)*W+j)*nch+c]) * k[y]
-				}
-				v := float32(clip8(ss))
-				if nch == 1 { // grey, or a mono8 frame for a colour model
-					for cc := 0; cc < channels; cc++ {
-						p.dst[cc*plane+i*W+j] = v*p.scale[cc] + p.shift[cc]
-					}
-					continue
-				}
-				p.dst[c*plane+i*W+j] = v*p.scale[c] + p.shift[c]
-			}
+	for c := 0; c < channels; c++ {
+		dst := p.dst[c*plane+at : c*plane+at+W]
+		scale, shift := p.scale[c], p.shift[c]
+		for j := range dst {
+			dst[j] = float32(clip8(acc[j]))*scale + shift
 		}
 	}
 }

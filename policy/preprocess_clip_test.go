@@ -2,7 +2,7 @@ package policy
 
 import (
 	"encoding/json"
-	"image"
+	"fmt"
 	"image/color"
 	"image/png"
 	"math"
@@ -240,4 +240,22 @@ func TestCLIPSteadyStateAllocatesNothing(t *testing.T) {
 	}
 }
 
-var _ image.Image // image/png registers through image
+// BenchmarkCLIPPreprocess times one camera frame through resize: clip.
+func BenchmarkCLIPPreprocess(b *testing.B) {
+	for _, size := range [][2]int{{200, 200}, {84, 84}, {640, 480}} {
+		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
+			im := &Image{Width: size[0], Height: size[1], Encoding: "rgb8", Data: make([]byte, size[0]*size[1]*3)}
+			for i := range im.Data {
+				im.Data[i] = byte(i * 7)
+			}
+			spec := clipCamera(224, "rgb")
+			p := newPreprocessor(spec, make([]float32, 3*224*224))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := p.load(im); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -38,6 +38,17 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy: tokenizer %s: %w", path, err)
 		}
+		if !hasID(hf.GetVocab(), spec.PadID) {
+			return nil, fmt.Errorf("policy: tokenizer: pad_id %d is no token of %s", spec.PadID, path)
+		}
+		for _, at := range hf.AddedTokensList() {
+			// The splitter matches added tokens exactly; one that should
+			// also take white space or match whole words only would give
+			// other ids than the reference's, so a prompt may not use it.
+			if (at.Lstrip || at.Rstrip || at.SingleWord) && strings.Contains(spec.Prompt, at.Content) {
+				return nil, fmt.Errorf("policy: tokenizer %s: the prompt uses added token %q, whose lstrip, rstrip or single_word this engine does not apply", path, at.Content)
+			}
+		}
 		return &Tokenizer{spec: spec, hf: hf}, nil
 	}
 	f, err := os.Open(path)
@@ -65,6 +76,15 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		return nil, fmt.Errorf("policy: tokenizer: pad_id %d or unk_id %d outside the %d-token vocabulary %s", spec.PadID, spec.UnkID, n, path)
 	}
 	return t, nil
+}
+
+func hasID(vocab map[string]int, id int64) bool {
+	for _, v := range vocab {
+		if int64(v) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Encode writes the instruction's token ids and mask into ids and mask,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +123,47 @@ func TestNeoXEmptyInstruction(t *testing.T) {
 		if err := tok.Encode(s, ids, mask); !errors.Is(err, ErrEmptyInstruction) {
 			t.Errorf("%q: error %v, want ErrEmptyInstruction", s, err)
 		}
+	}
+}
+
+// pad_id must be one of the tokenizer's ids.
+func TestNeoXPadIDInVocabulary(t *testing.T) {
+	dir, _ := neoxModelDir(t)
+	spec := neoxSpec("", 8)
+	spec.PadID = 50280 // one past DeeR's <PAD>
+	if _, err := NewTokenizer(dir, spec); err == nil {
+		t.Error("pad_id 50280 accepted; the last id is 50279")
+	}
+}
+
+// A prompt may not use an added token whose lstrip, rstrip or single_word
+// the engine would not apply.
+func TestNeoXPromptRejectsStrippingAddedTokens(t *testing.T) {
+	dir, g := neoxModelDir(t)
+	path := filepath.Join(dir, "tokenizer.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tj map[string]any
+	if err := json.Unmarshal(data, &tj); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range tj["added_tokens"].([]any) {
+		if at := at.(map[string]any); at["content"] == "<image>" {
+			at["rstrip"] = true
+		}
+	}
+	if data, err = json.Marshal(tj); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewTokenizer(dir, neoxSpec(g.Prompt, 8)); err == nil || !strings.Contains(err.Error(), `"<image>"`) {
+		t.Errorf("error %v, want one naming <image>", err)
+	}
+	if _, err := NewTokenizer(dir, neoxSpec("{instruction}", 8)); err != nil {
+		t.Errorf("a prompt without the token: %v", err)
 	}
 }

@@ -155,3 +155,28 @@ func TestExternalDataProblems(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkStageCheck compares the stage check's cost, reading the graph
+// from the protobuf, with what onnxruntime_go's GetInputOutputInfo costs:
+// a temporary session that loads every weight (here a 16 MiB block in
+// external data).
+func BenchmarkStageCheck(b *testing.B) {
+	if err := initRuntime(libraryPath(b)); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(writeFakeModel(b, fakeModel{width: 2048, exits: 1, external: true}), "block_1.onnx")
+	b.Run("graph", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := readONNXInterface(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("temporary-session", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, _, err := ortgo.GetInputOutputInfo(path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

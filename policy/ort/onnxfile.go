@@ -39,9 +39,14 @@ type externalTensor struct {
 const (
 	modelGraph = 7
 
+	graphNode        = 1
 	graphInitializer = 5
 	graphInput       = 11
 	graphOutput      = 12
+
+	nodeAttribute = 5
+	attrTensor    = 5
+	attrTensors   = 10
 
 	valueName = 1
 	valueType = 2
@@ -113,6 +118,8 @@ func readONNXInterface(path string) (*onnxInterface, error) {
 			if ext != nil {
 				oi.external = append(oi.external, *ext)
 			}
+		case graphNode:
+			return r.nodeTensors(m, oi)
 		}
 		return nil
 	})
@@ -125,6 +132,29 @@ func readONNXInterface(path string) (*onnxInterface, error) {
 		}
 	}
 	return oi, nil
+}
+
+// nodeTensors records the external data of a node's tensor attributes
+// (Constant nodes, saved with onnx's convert_attribute).
+func (r *pbFile) nodeTensors(node pbMsg, oi *onnxInterface) error {
+	return r.fields(node.off, node.end, func(field int, a pbMsg) error {
+		if field != nodeAttribute || a.wire != wireBytes {
+			return nil
+		}
+		return r.fields(a.off, a.end, func(field int, t pbMsg) error {
+			if (field != attrTensor && field != attrTensors) || t.wire != wireBytes {
+				return nil
+			}
+			_, ext, err := r.initializer(t)
+			if ext != nil && ext.name == "" {
+				ext.name = "(a node's attribute)"
+			}
+			if ext != nil {
+				oi.external = append(oi.external, *ext)
+			}
+			return err
+		})
+	})
 }
 
 func (r *pbFile) valueInfo(m pbMsg) (ortgo.InputOutputInfo, error) {
