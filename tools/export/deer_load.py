@@ -388,7 +388,7 @@ class DeerModel:
         # aliases; cross-attention of layers the flags drop.
         ignored = ["lm_head.", "lm_exit_modules.", OLD_BLOCKS, WPE] + [XATTN_ALIAS % i for i in range(self.lm.n_layers)]
         ignored += [XATTN + "%d." % i for i in range(eel + 1, self.lm.n_layers)]
-        check_keys(f"checkpoint {checkpoint}", [k for k in have if k in sd], expected, ignored)
+        check_keys(f"checkpoint {checkpoint}", set(sd), expected, ignored)
         extra_x = sorted(i for i in x_idx if i <= eel and i not in self.xattn_layers)
         if extra_x:
             raise ExportError(f"checkpoint {checkpoint}: cross-attention on layers {extra_x}, but every "
