@@ -298,6 +298,11 @@ class Exporter:
         runs = [{"name": "full_depth", "thresholds": [-1.0] * n, "results": full},
                 {"name": "deer_median", "thresholds": med, "results": run(med)},
                 {"name": "exit_1", "thresholds": [1e9] * n, "results": run([1e9] * n)}]
+        if self.a.thresholds:
+            given = [float(x) for x in self.a.thresholds.split(",")]
+            if len(given) != n:
+                raise L.ExportError(f"--thresholds has {len(given)} values, the model {n} exits")
+            runs.append({"name": "deer_given", "thresholds": given, "results": run(given)})
         doc = {"tolerance": 1e-4,
                "note": "written by tools/export/deer_export.py: the exporter's torch modules in eager mode, "
                        "the DeeR exit rule in plain Python, PIL preprocessing",
@@ -341,6 +346,8 @@ def main(argv=None):
         q.add_argument("--cross-attn-every", type=int, default=None,
                        help="cross-attention interval (default: read from the checkpoint's layers)")
         q.add_argument("--golden", default=None, help="also write torch goldens of a recorded episode to this JSON file")
+        q.add_argument("--thresholds", default=None, metavar="T1,T2,...",
+                       help="also run the golden's episode with these per-exit thresholds (RMS of the pose)")
 
     e = sub.add_parser("export", help="write a model folder")
     inputs(e)
