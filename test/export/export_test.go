@@ -214,13 +214,16 @@ func TestExportRejectsBadFlags(t *testing.T) {
 		// Without the LayerNorms the head's Linear layers sit elsewhere.
 		{`mlp_layernorm=false`, "unexpected keys: extra_exit.actions.mlp.2.bias"},
 	} {
-		dir := t.TempDir()
-		src := filepath.Join(dir, "src")
-		tiny(t, src, "--set-flag", c.flag)
-		out, ok := exporter(t, append(append([]string{"export"}, inputs(src)...), "--out", filepath.Join(dir, "model"))...)
-		if ok || !strings.Contains(out, c.want) {
-			t.Errorf("flag %s: export ok=%v, want an error containing %q: %s", c.flag, ok, c.want, out)
-		}
+		t.Run(c.flag, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			src := filepath.Join(dir, "src")
+			tiny(t, src, "--set-flag", c.flag)
+			out, ok := exporter(t, append(append([]string{"export"}, inputs(src)...), "--out", filepath.Join(dir, "model"))...)
+			if ok || !strings.Contains(out, c.want) {
+				t.Errorf("export ok=%v, want an error containing %q: %s", ok, c.want, out)
+			}
+		})
 	}
 }
 
