@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/setup_env.sh
+# The DeeR exporter's test (test/export) runs Debian's python3-torch.
+scripts/install_python_deps.sh
 
 go vet ./...
 # The fleet replay on Apache Beam is its own Go module (see its go.mod).
