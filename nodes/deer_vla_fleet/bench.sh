@@ -3,16 +3,17 @@
 # 1 and 2 workers against a shell loop of deer_vla_replay over the same
 # bags, side by side in one run; Beam's overhead per bag; peak memory.
 #
-#   nodes/deer_vla_fleet/bench.sh [BAGS] [extra deer_vla_replay/fleet flags]
+#   nodes/deer_vla_fleet/bench.sh [BAGS [EPISODES]] [extra deer_vla_replay/fleet flags]
 #
-# BAGS (default 40) one-episode demonstration bags are written by
-# deer_vla_demos into a temporary folder. Peak resident memory comes from
+# BAGS (default 24) demonstration bags of EPISODES episodes each (default
+# 4, about 150 steps) are written by deer_vla_demos into a temporary folder. Peak resident memory comes from
 # GNU time (/usr/bin/time); without it those columns say n/a.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/setup_env.sh
-n=${1:-40}
-shift || true
+n=${1:-24}
+episodes=${2:-4}
+shift 2 || shift $# || true
 extra=("-p" "budget.avg_gflops:=0.0012" "$@")
 
 tmp=$(mktemp -d)
@@ -21,7 +22,7 @@ go build -o "$tmp/bin/" ./nodes/deer_vla_demos ./nodes/deer_vla_replay
 (cd nodes/deer_vla_fleet && go build -o "$tmp/bin/" .)
 tasks=(reach push pick place)
 for i in $(seq 0 $((n - 1))); do
-  "$tmp/bin/deer_vla_demos" -out "$tmp/bags/demo_$(printf %03d "$i")" -episodes 1 -seed $((700 + i)) -tasks "${tasks[$((i % 4))]}" >/dev/null
+  "$tmp/bin/deer_vla_demos" -out "$tmp/bags/demo_$(printf %03d "$i")" -episodes "$episodes" -seed $((700 + 10 * i)) -tasks "${tasks[$((i % 4))]}" >/dev/null
 done
 
 # timed CMD...: runs CMD, prints "seconds peak_kB" (peak n/a without GNU time).
@@ -47,7 +48,7 @@ read -r w2_s w2_kb < <(timed "$tmp/bin/deer_vla_fleet" -workers 2 -out "$tmp/out
 replay_s=$(grep -o '"seconds":[0-9.e+-]*' "$tmp/out1/rows.jsonl" | cut -d: -f2 | paste -sd+ | bc -l)
 
 rate() { echo "scale=2; $n / $1" | bc -l; }
-echo "fleet benchmark: $n bags, $(nproc) cores, flags: ${extra[*]}"
+echo "fleet benchmark: $n bags of $episodes episodes, $(nproc) cores, flags: ${extra[*]}"
 printf '%-34s %10s %10s %14s\n' "" "wall s" "bags/s" "peak RSS MB"
 mb() { [ "$1" = n/a ] && echo n/a || echo $(( $1 / 1024 )); }
 printf '%-34s %10.1f %10s %14s\n' "shell loop of deer_vla_replay" "$loop_s" "$(rate "$loop_s")" "$(mb "$loop_kb") (one)"
