@@ -51,9 +51,22 @@ func (f *frame) image() (*policy.Image, error) {
 	if !strings.Contains(format, "jpeg") && !strings.Contains(format, "jpg") && !strings.Contains(format, "png") && format != "" {
 		return nil, fmt.Errorf("compressed image format %q is not jpeg or png", f.format)
 	}
+	// The header says how large the decoded image will be: refuse an
+	// over-limit size before the decoder allocates it, as a file of a few
+	// hundred bytes can claim gigapixels.
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(f.compressed))
+	if err != nil {
+		return nil, fmt.Errorf("compressed image (%s): %w", f.format, err)
+	}
+	if err := policy.CheckImageSize(cfg.Width, cfg.Height); err != nil {
+		return nil, fmt.Errorf("compressed image (%s): %w", f.format, err)
+	}
 	img, _, err := image.Decode(bytes.NewReader(f.compressed))
 	if err != nil {
 		return nil, fmt.Errorf("compressed image (%s): %w", f.format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("compressed image (%s): decoded %dx%d, header says %dx%d", f.format, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	b := img.Bounds()
 	if f.rgba == nil || f.rgba.Rect.Dx() != b.Dx() || f.rgba.Rect.Dy() != b.Dy() {
