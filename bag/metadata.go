@@ -2,6 +2,7 @@ package bag
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -12,6 +13,28 @@ import (
 
 // MetadataFile is the name of the rosbag2 metadata file in a bag folder.
 const MetadataFile = "metadata.yaml"
+
+// MaxMetadataBytes is the largest metadata.yaml read; rosbag2 writes a few
+// KB per topic and file.
+const MaxMetadataBytes = 16 << 20
+
+// readLimited reads a whole file, refusing one larger than limit bytes
+// before reading it.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than the %d-byte limit", path, limit)
+	}
+	return data, nil
+}
 
 // metadata holds the fields of metadata.yaml this package reads. Fields of
 // later rosbag2 versions (custom_data, ros_distro, type hashes) are ignored.
@@ -56,7 +79,7 @@ func (t *yamlText) UnmarshalYAML(n *yaml.Node) error {
 
 // readMetadata parses path, a metadata.yaml file.
 func readMetadata(path string) (*metadata, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, MaxMetadataBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bag: %w", err)
 	}

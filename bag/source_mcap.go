@@ -120,6 +120,9 @@ func (s *mcapSource) next(m *Message) error {
 	if s.msg.LogTime > math.MaxInt64 {
 		return s.wrap(fmt.Errorf("log time %d on topic %q is out of range", s.msg.LogTime, ch.Topic))
 	}
+	if int64(len(s.msg.Data)) > maxMessageBytes {
+		return s.wrap(fmt.Errorf("message of %d bytes on topic %q, more than the %d-byte limit", len(s.msg.Data), ch.Topic, maxMessageBytes))
+	}
 	m.Topic = ch.Topic
 	m.Type = ""
 	if schema != nil {
