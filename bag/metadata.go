@@ -2,12 +2,11 @@ package bag
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"gopkg.in/yaml.v3"
 )
 
@@ -17,24 +16,6 @@ const MetadataFile = "metadata.yaml"
 // MaxMetadataBytes is the largest metadata.yaml read; rosbag2 writes a few
 // KB per topic and file.
 const MaxMetadataBytes = 16 << 20
-
-// readLimited reads a whole file, refusing one larger than limit bytes
-// before reading it.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than the %d-byte limit", path, limit)
-	}
-	return data, nil
-}
 
 // metadata holds the fields of metadata.yaml this package reads. Fields of
 // later rosbag2 versions (custom_data, ros_distro, type hashes) are ignored.
@@ -79,7 +60,7 @@ func (t *yamlText) UnmarshalYAML(n *yaml.Node) error {
 
 // readMetadata parses path, a metadata.yaml file.
 func readMetadata(path string) (*metadata, error) {
-	data, err := readLimited(path, MaxMetadataBytes)
+	data, err := limitread.File(path, MaxMetadataBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bag: %w", err)
 	}

@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"gopkg.in/yaml.v3"
 )
 
@@ -150,7 +149,7 @@ func (e *ManifestError) Error() string {
 // files' tensors are checked by the backend when it opens them.
 func LoadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
-	data, err := readLimited(path, MaxManifestBytes)
+	data, err := limitread.File(path, MaxManifestBytes)
 	if err != nil {
 		return nil, fmt.Errorf("policy: model folder %s: %w", dir, err)
 	}
@@ -185,21 +184,3 @@ func ParseManifest(path string, data []byte) (*Manifest, error) {
 
 // Path resolves a file named by the manifest.
 func (m *Manifest) Path(file string) string { return filepath.Join(m.Dir, file) }
-
-// readLimited reads a whole file, refusing one larger than limit bytes
-// before reading it.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than the %d-byte limit", path, limit)
-	}
-	return data, nil
-}

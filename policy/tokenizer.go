@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
 )
@@ -40,7 +41,7 @@ const (
 // spec from the model folder dir.
 func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 	path := filepath.Join(dir, spec.Vocab)
-	data, err := readLimited(path, MaxTokenizerBytes)
+	data, err := limitread.File(path, MaxTokenizerBytes)
 	if err != nil {
 		return nil, fmt.Errorf("policy: tokenizer: %w", err)
 	}
