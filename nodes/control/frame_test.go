@@ -56,3 +56,14 @@ func TestCompressedImageRefusedByHeaderSize(t *testing.T) {
 		t.Fatalf("a 64x48 header: %v, want a decode error", err)
 	}
 }
+
+// An empty CompressedImage is an error, not the previous raw frame's
+// pixels stepped again under the new message's stamp.
+func TestEmptyCompressedImageIsNotTheLastRawFrame(t *testing.T) {
+	f := &frame{}
+	f.setRaw(&msgs.Image{Width: 1, Height: 1, Encoding: "mono8", Data: []byte{7}}, 1)
+	f.setCompressed(&msgs.CompressedImage{Format: "jpeg"}, 2)
+	if im, err := f.image(); err == nil || !strings.Contains(err.Error(), "no data") {
+		t.Fatalf("image() = %+v, %v; want an error", im, err)
+	}
+}

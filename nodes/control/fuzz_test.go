@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"testing"
@@ -62,6 +63,34 @@ func FuzzLoopMessages(f *testing.F) {
 		if ci.UnmarshalCDR(compressedCDR) == nil {
 			l.OnStaticCompressed(&ci)
 			tick()
+		}
+	})
+}
+
+// FuzzCompressedFrame decodes any bytes as a compressed camera frame (the
+// image decoders see the bytes directly, so mutations reach their header
+// and data parsing): an error is fine; a frame that decodes is within the
+// image limits and passes the engine's own frame checks.
+func FuzzCompressedFrame(f *testing.F) {
+	var buf bytes.Buffer
+	png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 3, 2)))
+	f.Add(buf.Bytes())
+	buf.Reset()
+	jpeg.Encode(&buf, image.NewYCbCr(image.Rect(0, 0, 9, 7), image.YCbCrSubsampleRatio420), nil)
+	f.Add(buf.Bytes())
+	f.Add(pngHeaderOnly(policy.MaxImageSide, policy.MaxImageSide))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr := &frame{}
+		fr.setCompressed(&msgs.CompressedImage{Format: "jpeg", Data: data}, 1)
+		im, err := fr.image()
+		if err != nil {
+			return
+		}
+		if err := policy.CheckImageSize(im.Width, im.Height); err != nil {
+			t.Fatalf("decoded a frame beyond the limits: %v", err)
+		}
+		if len(im.Data) < im.Step*im.Height {
+			t.Fatalf("%dx%d frame, step %d, has %d bytes", im.Width, im.Height, im.Step, len(im.Data))
 		}
 	})
 }
