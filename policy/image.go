@@ -88,9 +88,9 @@ func (im *Image) check() (offs [3]int, size, step int, err error) {
 	if step < im.Width*size {
 		return offs, 0, 0, fmt.Errorf("row step %d is shorter than %d pixels of %s", step, im.Width, im.Encoding)
 	}
-	// step <= MaxImageBytes and height <= MaxImageSide: the product fits
-	// in 42 bits.
-	if step > MaxImageBytes || step*(im.Height-1)+im.Width*size > MaxImageBytes {
+	// In int64, so that 32-bit platforms cannot overflow either: step <=
+	// MaxImageBytes and height <= MaxImageSide keep the product in 42 bits.
+	if step > MaxImageBytes || int64(step)*int64(im.Height-1)+int64(im.Width*size) > MaxImageBytes {
 		return offs, 0, 0, fmt.Errorf("%dx%d %s image with step %d is beyond the %d-byte limit", im.Width, im.Height, im.Encoding, step, MaxImageBytes)
 	}
 	if need := step*(im.Height-1) + im.Width*size; len(im.Data) < need {
