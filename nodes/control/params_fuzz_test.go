@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +76,21 @@ func FuzzLoadParamsFile(f *testing.F) {
 		}
 		checkAccepted(t, values)
 	})
+}
+
+func TestParamsFileSizeLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "params.yaml")
+	text := "deer_vla:\n  ros__parameters:\n    exit: {metric: rms}\n# " + strings.Repeat("x", MaxParamsFileBytes) + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadParamsFile(path, "/deer_vla"); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("LoadParamsFile = %v, want the size limit", err)
+	}
+	if err := os.WriteFile(path, []byte(text[:100]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := LoadParamsFile(path, "/deer_vla"); err != nil || v[ParamMetric].String != "rms" {
+		t.Fatalf("a small file: %v, %v", v, err)
+	}
 }
