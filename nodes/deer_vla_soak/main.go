@@ -134,6 +134,7 @@ func soakSteps(w io.Writer, bagPath string, p control.Params, steps, warmup int)
 func soakCycles(w io.Writer, p control.Params, cycles, warmup int) error {
 	env := control.ProcessEnvironment()
 	start := time.Now()
+	nextReport := start.Add(time.Minute)
 	var warm int64
 	for i := 1; i <= cycles; i++ {
 		eng, err := control.OpenEngine(p, env)
@@ -145,6 +146,10 @@ func soakCycles(w io.Writer, p control.Params, cycles, warmup int) error {
 		}
 		if i == warmup {
 			warm = residentBytes()
+		}
+		if time.Now().After(nextReport) {
+			nextReport = time.Now().Add(time.Minute)
+			fmt.Fprintf(w, "engine: %d cycles, %s, resident %s\n", i, time.Since(start).Round(time.Second), mb(residentBytes()))
 		}
 	}
 	end := residentBytes()
