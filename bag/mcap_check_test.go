@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/foxglove/mcap/go/mcap"
 )
 
 // TestMCAPLengthChecks damages length fields that the MCAP library would
@@ -78,18 +76,5 @@ func TestMCAPLengthChecks(t *testing.T) {
 
 func firstChunkOffset(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := mcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := r.Info()
-	if err != nil || len(info.ChunkIndexes) == 0 {
-		t.Fatalf("no chunk index: %v", err)
-	}
-	return int(info.ChunkIndexes[0].ChunkStartOffset)
+	return int(chunkIndexes(t, path)[0].ChunkStartOffset)
 }

@@ -1,7 +1,9 @@
 package bag
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/foxglove/mcap/go/mcap"
@@ -18,6 +20,7 @@ type messageIterator interface {
 // a chunk cannot trigger a large allocation.
 type fileOrderIterator struct {
 	lexer    *mcap.Lexer
+	file     *countingReader
 	schemas  map[uint16]*mcap.Schema
 	channels map[uint16]*mcap.Channel
 	topics   map[string]bool
@@ -30,15 +33,18 @@ const minRecordCap = 64 << 20
 
 // newFileOrderIterator reads f from its start. f must be size bytes long.
 func newFileOrderIterator(f *os.File, size int64, topics []string) (*fileOrderIterator, error) {
-	lexer, err := mcap.NewLexer(f, &mcap.LexerOptions{
+	file := &countingReader{r: f}
+	lexer, err := mcap.NewLexer(file, &mcap.LexerOptions{
 		MaxRecordSize:            int(max(size, minRecordCap)),
 		MaxDecompressedChunkSize: MaxChunkBytes,
+		ValidateChunkCRCs:        true,
 	})
 	if err != nil {
 		return nil, err
 	}
 	it := &fileOrderIterator{
 		lexer:    lexer,
+		file:     file,
 		schemas:  map[uint16]*mcap.Schema{},
 		channels: map[uint16]*mcap.Channel{},
 	}
@@ -51,13 +57,30 @@ func newFileOrderIterator(f *os.File, size int64, topics []string) (*fileOrderIt
 	return it, nil
 }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // NextInto returns the next message, or io.EOF after the last one.
 // Messages on channels not seen yet are skipped, as in the MCAP library.
 func (it *fileOrderIterator) NextInto(msg *mcap.Message) (*mcap.Schema, *mcap.Channel, *mcap.Message, error) {
 	for {
 		tok, record, err := it.lexer.Next(it.buf)
-		if err != nil {
+		if errors.Is(err, io.EOF) {
 			return nil, nil, nil, err
+		}
+		if err != nil {
+			// The lexer reads a chunk whole, so the offset read so far is
+			// the end of the record (a corrupt chunk: its CRC) at fault.
+			return nil, nil, nil, fmt.Errorf("record ending at or before byte offset %d: %w", it.file.n, err)
 		}
 		if cap(record) > cap(it.buf) {
 			it.buf = record

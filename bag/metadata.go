@@ -2,16 +2,20 @@ package bag
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"gopkg.in/yaml.v3"
 )
 
 // MetadataFile is the name of the rosbag2 metadata file in a bag folder.
 const MetadataFile = "metadata.yaml"
+
+// MaxMetadataBytes is the largest metadata.yaml read; rosbag2 writes a few
+// KB per topic and file.
+const MaxMetadataBytes = 16 << 20
 
 // metadata holds the fields of metadata.yaml this package reads. Fields of
 // later rosbag2 versions (custom_data, ros_distro, type hashes) are ignored.
@@ -56,7 +60,7 @@ func (t *yamlText) UnmarshalYAML(n *yaml.Node) error {
 
 // readMetadata parses path, a metadata.yaml file.
 func readMetadata(path string) (*metadata, error) {
-	data, err := os.ReadFile(path)
+	data, err := limitread.File(path, MaxMetadataBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bag: %w", err)
 	}

@@ -11,6 +11,14 @@ import (
 	"strings"
 )
 
+// MaxMessageBytes is the largest message the Reader returns: larger than
+// any camera frame the node accepts (policy.MaxImageBytes). A larger one
+// is taken as corruption.
+const MaxMessageBytes = 1 << 29
+
+// maxMessageBytes is MaxMessageBytes, lowered by tests.
+var maxMessageBytes int64 = MaxMessageBytes
+
 // ErrClosed is returned by methods of a Reader or Writer after Close.
 var ErrClosed = errors.New("bag: closed")
 

@@ -17,6 +17,7 @@ import (
 type mcapSource struct {
 	path      string
 	f         *os.File
+	verifier  *chunkVerifier
 	it        messageIterator
 	msg       mcap.Message
 	topicList []TopicInfo
@@ -29,13 +30,13 @@ func openMCAP(path string, topics []string) (_ *mcapSource, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bag: %w", err)
 	}
-	s := &mcapSource{path: path, f: f}
+	s := &mcapSource{path: path, f: f, verifier: newChunkVerifier(f)}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("bag: %s: malformed MCAP file (reader panicked: %v)", path, p)
 		}
 		if err != nil {
-			f.Close()
+			s.close()
 		}
 	}()
 	st, err := f.Stat()
@@ -45,7 +46,7 @@ func openMCAP(path string, topics []string) (_ *mcapSource, err error) {
 	if err := checkHeader(f, st.Size()); err != nil {
 		return nil, fmt.Errorf("bag: %s: %w", path, err)
 	}
-	r, err := mcap.NewReader(f)
+	r, err := mcap.NewReader(s.verifier)
 	if err != nil {
 		return nil, fmt.Errorf("bag: %s: not an MCAP file: %w", path, err)
 	}
@@ -60,6 +61,7 @@ func openMCAP(path string, topics []string) (_ *mcapSource, err error) {
 	if err := checkChunks(f, st.Size(), info.ChunkIndexes); err != nil {
 		return nil, fmt.Errorf("bag: %s: %w", path, err)
 	}
+	s.verifier.index(info.ChunkIndexes)
 	s.topicList = mcapTopics(info)
 
 	if info.CanReadMessagesUsingIndex() {
@@ -67,7 +69,7 @@ func openMCAP(path string, topics []string) (_ *mcapSource, err error) {
 	} else {
 		// No index: read in file order from the start (reading the
 		// summary moved the file offset).
-		if _, err = f.Seek(0, io.SeekStart); err != nil {
+		if _, err = s.verifier.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("bag: %w", err)
 		}
 		s.it, err = newFileOrderIterator(f, st.Size(), topics)
@@ -118,6 +120,9 @@ func (s *mcapSource) next(m *Message) error {
 	if s.msg.LogTime > math.MaxInt64 {
 		return s.wrap(fmt.Errorf("log time %d on topic %q is out of range", s.msg.LogTime, ch.Topic))
 	}
+	if int64(len(s.msg.Data)) > maxMessageBytes {
+		return s.wrap(fmt.Errorf("message of %d bytes on topic %q, more than the %d-byte limit", len(s.msg.Data), ch.Topic, maxMessageBytes))
+	}
 	m.Topic = ch.Topic
 	m.Type = ""
 	if schema != nil {
@@ -152,4 +157,7 @@ func (s *mcapSource) wrap(err error) error {
 		s.path, s.last.LogTimeNanos, s.last.Topic, err)
 }
 
-func (s *mcapSource) close() error { return s.f.Close() }
+func (s *mcapSource) close() error {
+	s.verifier.close()
+	return s.f.Close()
+}

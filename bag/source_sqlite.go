@@ -61,7 +61,9 @@ func openSQLite(path string, topics []string) (_ *sqliteSource, err error) {
 		return nil, fmt.Errorf("bag: %s: counting messages: %w", path, err)
 	}
 
-	query := "SELECT timestamp, topic_id, data FROM messages"
+	// The blob is selected only when it is within the limit, so an
+	// over-limit row is refused before the driver allocates it.
+	query := fmt.Sprintf("SELECT timestamp, topic_id, length(data), CASE WHEN length(data) <= %d THEN data END FROM messages", maxMessageBytes)
 	var args []any
 	if len(topics) > 0 {
 		var marks []string
@@ -157,14 +159,19 @@ func (s *sqliteSource) next(m *Message) error {
 		return io.EOF
 	}
 	var ts, topicID int64
+	var size sql.NullInt64
 	var data sql.RawBytes
-	if err := s.rows.Scan(&ts, &topicID, &data); err != nil {
+	if err := s.rows.Scan(&ts, &topicID, &size, &data); err != nil {
 		return s.wrap(err)
 	}
 	t, ok := s.byID[topicID]
 	if !ok {
 		return fmt.Errorf("bag: %s: message at timestamp %d refers to topic id %d, which is not in the topics table",
 			s.path, ts, topicID)
+	}
+	if size.Int64 > maxMessageBytes {
+		return fmt.Errorf("bag: %s: message at timestamp %d on topic %q is %d bytes, more than the %d-byte limit",
+			s.path, ts, t.Name, size.Int64, maxMessageBytes)
 	}
 	s.buf = append(s.buf[:0], data...)
 	m.Topic, m.Type, m.LogTimeNanos, m.Data = t.Name, t.Type, ts, s.buf

@@ -45,3 +45,8 @@ func fuzzRoundTrip(f *testing.F, typeName string) {
 func FuzzDecodeImage(f *testing.F)     { fuzzRoundTrip(f, ImageType) }
 func FuzzDecodeAction(f *testing.F)    { fuzzRoundTrip(f, ActionType) }
 func FuzzDecodeStepStats(f *testing.F) { fuzzRoundTrip(f, StepStatsType) }
+
+func FuzzDecodeCompressedImage(f *testing.F) { fuzzRoundTrip(f, CompressedImageType) }
+func FuzzDecodeString(f *testing.F)          { fuzzRoundTrip(f, StringType) }
+func FuzzDecodeHeader(f *testing.F)          { fuzzRoundTrip(f, HeaderType) }
+func FuzzDecodeTime(f *testing.F)            { fuzzRoundTrip(f, TimeType) }

@@ -65,7 +65,12 @@ type Calibration struct {
 	Model  string      // manifest name it was made with
 	Metric Metric      // metric the distances were measured with
 	Values [][]float64 // Values[exit-1][step]
+	File   string      // the file it was read from; "" when made in memory
 }
+
+// MaxCalibrationSteps bounds the steps a calibration file may hold (a
+// million steps of 16 exits is 128 MB of distances).
+const MaxCalibrationSteps = 1 << 20
 
 // Steps is the number of calibration steps.
 func (c *Calibration) Steps() int {
@@ -144,6 +149,7 @@ func ReadCalibration(path string) (*Calibration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: calibration %s: %w", path, err)
 	}
+	c.File = path
 	return c, nil
 }
 
@@ -175,9 +181,14 @@ func parseCalibration(r io.Reader) (*Calibration, error) {
 			}
 			continue
 		case cols == 0:
-			cols = len(strings.Split(text, ","))
+			cols = strings.Count(text, ",") + 1
+			if cols > MaxExits {
+				return nil, fmt.Errorf("line %d: %d columns, a model has at most %d exits", line, cols, MaxExits)
+			}
 			c.Values = make([][]float64, cols)
 			continue
+		case c.Steps() == MaxCalibrationSteps:
+			return nil, fmt.Errorf("line %d: more than %d steps", line, MaxCalibrationSteps)
 		}
 		fields := strings.Split(text, ",")
 		if len(fields) != cols {
@@ -185,8 +196,8 @@ func parseCalibration(r io.Reader) (*Calibration, error) {
 		}
 		for i, f := range fields {
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil || math.IsNaN(v) || v < 0 {
-				return nil, fmt.Errorf("line %d: column %d: %q is not a distance >= 0", line, i+1, f)
+			if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("line %d: column %d: %q is not a finite distance >= 0", line, i+1, f)
 			}
 			c.Values[i] = append(c.Values[i], v)
 		}
@@ -196,6 +207,9 @@ func parseCalibration(r io.Reader) (*Calibration, error) {
 	}
 	if c.Metric == 0 {
 		return nil, fmt.Errorf("no '# metric:' line")
+	}
+	if c.Model == "" {
+		return nil, fmt.Errorf("no '# model:' line naming the model it was measured with")
 	}
 	if c.Steps() == 0 {
 		return nil, fmt.Errorf("no steps")

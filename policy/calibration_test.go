@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,14 +33,18 @@ func TestCalibrationRoundTrip(t *testing.T) {
 }
 
 func TestCalibrationErrors(t *testing.T) {
-	head := calibrationHeader + "\n# metric: rms\nexit_1,exit_2\n"
+	head := calibrationHeader + "\n# model: m\n# metric: rms\nexit_1,exit_2\n"
 	tests := []struct{ name, text, want string }{
 		{"no header", "exit_1\n0.1\n", "line 1"},
 		{"no metric", calibrationHeader + "\nexit_1\n0.1\n", "metric"},
 		{"bad metric", calibrationHeader + "\n# metric: manhattan\nexit_1\n0.1\n", "manhattan"},
-		{"short row", head + "0.1\n", "line 4: 1 values, want 2"},
-		{"negative", head + "0.1,-2\n", "line 4: column 2"},
-		{"not a number", head + "0.1,abc\n", "line 4: column 2"},
+		{"short row", head + "0.1\n", "line 5: 1 values, want 2"},
+		{"negative", head + "0.1,-2\n", "line 5: column 2"},
+		{"not a number", head + "0.1,abc\n", "line 5: column 2"},
+		{"infinite", head + "0.1,0.2\n+Inf,0.1\n", "line 6: column 1: \"+Inf\" is not a finite distance"},
+		{"NaN", head + "0.1,NaN\n", "line 5: column 2"},
+		{"no model", calibrationHeader + "\n# metric: rms\nexit_1\n0.1\n", "no '# model:' line"},
+		{"too many columns", head[:len(head)-len("exit_1,exit_2\n")] + strings.Repeat("e,", MaxExits) + "e\n", "line 4: 17 columns"},
 		{"no steps", head, "no steps"},
 	}
 	for _, tc := range tests {
@@ -91,4 +97,74 @@ func TestReadModelCalibrations(t *testing.T) {
 	if _, err := ReadModelCalibrations(dir); err == nil || !strings.Contains(err.Error(), "calibration_again.csv") {
 		t.Fatalf("a corrupt calibration: %v", err)
 	}
+}
+
+// A calibration measured with another model is refused, naming both models
+// and the file: its distances say nothing about this model's exits.
+func TestCalibrationModelMustMatchManifest(t *testing.T) {
+	c := &Calibration{Model: "other_model", Metric: MetricRMS}
+	for _, row := range [][]float64{{0.1, 0.05, 0.01}, {0.3, 0.2, 0.1}} {
+		if err := c.Append(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), CalibrationFile)
+	if err := WriteCalibration(path, c); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadCalibration(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testManifest(3)
+	m.Name = "this_model"
+	_, err = newPlanner(m, []*Calibration{read})
+	if err == nil || !strings.Contains(err.Error(), `"other_model"`) || !strings.Contains(err.Error(), `"this_model"`) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %v, want one naming both models and the file", err)
+	}
+	m.Name = "other_model"
+	if _, err := newPlanner(m, []*Calibration{read}); err != nil {
+		t.Fatalf("matching model: %v", err)
+	}
+}
+
+// FuzzCalibration parses any text as a calibration file: an error or a
+// calibration whose distances are all finite and >= 0, with as many steps
+// in every column, that writes and reads back the same.
+func FuzzCalibration(f *testing.F) {
+	for _, name := range []string{"calibration.csv", "calibration_cosine.csv"} {
+		data, err := os.ReadFile(filepath.Join("..", "models", "tiny_test", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(calibrationHeader + "\n# model: m\n# metric: rms\nexit_1\n1e308\n+Inf\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := parseCalibration(strings.NewReader(string(data)))
+		if err != nil {
+			return
+		}
+		for i, col := range c.Values {
+			if len(col) != c.Steps() {
+				t.Fatalf("exit %d has %d steps, exit 1 has %d", i+1, len(col), c.Steps())
+			}
+			for s, v := range col {
+				if !(v >= 0) || math.IsInf(v, 0) {
+					t.Fatalf("exit %d step %d: distance %g", i+1, s, v)
+				}
+			}
+		}
+		var b strings.Builder
+		if err := c.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseCalibration(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatalf("written calibration does not read back: %v\n%s", err, b.String())
+		}
+		if again.Model != c.Model || again.Metric != c.Metric || !slices.EqualFunc(again.Values, c.Values, slices.Equal) {
+			t.Fatalf("round trip changed the calibration:\n%+v\n%+v", c, again)
+		}
+	})
 }

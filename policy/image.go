@@ -43,14 +43,44 @@ func pixelLayout(encoding string) (r, g, b, size int, ok bool) {
 	return 0, 0, 0, 0, false
 }
 
-// check validates the frame's geometry and returns its pixel layout.
+// Limits on a camera frame, checked before any pixel is read or any buffer
+// sized from the frame: no real camera comes near them, and they keep every
+// size computation far from overflow.
+const (
+	// MaxImageSide is the largest width or height, in pixels.
+	MaxImageSide = 16384
+	// MaxImagePixels is the largest width*height: 8K UHD (7680x4320) fits.
+	MaxImagePixels = 1 << 25
+	// MaxImageBytes is the largest image in bytes (rows and their padding),
+	// which also bounds the row step.
+	MaxImageBytes = 1 << 28
+)
+
+// CheckImageSize returns an error when a width x height frame is empty or
+// beyond [MaxImageSide] or [MaxImagePixels]. Decoders call it with a
+// compressed file's header size before they decode it.
+func CheckImageSize(width, height int) error {
+	switch {
+	case width <= 0 || height <= 0:
+		return fmt.Errorf("image size %dx%d is empty", width, height)
+	case width > MaxImageSide || height > MaxImageSide:
+		return fmt.Errorf("image size %dx%d is beyond the %d-pixel limit per side", width, height, MaxImageSide)
+	case width*height > MaxImagePixels:
+		return fmt.Errorf("image size %dx%d is beyond the %d-pixel limit", width, height, MaxImagePixels)
+	}
+	return nil
+}
+
+// check validates the frame's geometry and returns its pixel layout. Sizes
+// are bounded before they are multiplied, so no product can overflow and
+// every row the preprocessing reads lies inside Data.
 func (im *Image) check() (offs [3]int, size, step int, err error) {
 	r, g, b, size, ok := pixelLayout(im.Encoding)
 	if !ok {
 		return offs, 0, 0, fmt.Errorf("encoding %q is not supported (want rgb8, bgr8, rgba8, bgra8 or mono8)", im.Encoding)
 	}
-	if im.Width <= 0 || im.Height <= 0 {
-		return offs, 0, 0, fmt.Errorf("image size %dx%d is empty", im.Width, im.Height)
+	if err := CheckImageSize(im.Width, im.Height); err != nil {
+		return offs, 0, 0, err
 	}
 	step = im.Step
 	if step == 0 {
@@ -58,6 +88,11 @@ func (im *Image) check() (offs [3]int, size, step int, err error) {
 	}
 	if step < im.Width*size {
 		return offs, 0, 0, fmt.Errorf("row step %d is shorter than %d pixels of %s", step, im.Width, im.Encoding)
+	}
+	// In int64, so that 32-bit platforms cannot overflow either: step <=
+	// MaxImageBytes and height <= MaxImageSide keep the product in 42 bits.
+	if step > MaxImageBytes || int64(step)*int64(im.Height-1)+int64(im.Width*size) > MaxImageBytes {
+		return offs, 0, 0, fmt.Errorf("%dx%d %s image with step %d is beyond the %d-byte limit", im.Width, im.Height, im.Encoding, step, MaxImageBytes)
 	}
 	if need := step*(im.Height-1) + im.Width*size; len(im.Data) < need {
 		return offs, 0, 0, fmt.Errorf("%dx%d %s image with step %d needs %d bytes, has %d", im.Width, im.Height, im.Encoding, step, need, len(im.Data))

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"gopkg.in/yaml.v3"
 )
 
@@ -15,6 +15,22 @@ const ManifestFormat = "deer-vla/v1"
 
 // ManifestFile is the manifest's file name inside a model folder.
 const ManifestFile = "manifest.yaml"
+
+// Limits a manifest must keep, so that a damaged or hostile model folder
+// gives an error at load instead of a huge allocation.
+const (
+	// MaxManifestBytes is the largest manifest.yaml read.
+	MaxManifestBytes = 1 << 20
+	// MaxTensorElements bounds the element count of every declared tensor
+	// (buffers are allocated from the declared shapes): 256 MiB of float32.
+	MaxTensorElements = 1 << 26
+	// MaxGFLOPs bounds every gflops figure (a 7B-parameter decoder is about
+	// 14 GFLOPs per token).
+	MaxGFLOPs = 1e6
+	// MaxWeightBytes bounds every weight_bytes figure (1 PiB), so that
+	// sums of them cannot overflow.
+	MaxWeightBytes = 1 << 50
+)
 
 // MaxExits bounds the number of exits a model may declare. It sizes the
 // fixed arrays in [StepResult], so that a step allocates nothing.
@@ -109,7 +125,8 @@ type TensorSpec struct {
 	Shape []int64 `yaml:"shape"`
 }
 
-// Elements is the number of elements of the tensor.
+// Elements is the number of elements of the tensor. A validated manifest
+// keeps it at most [MaxTensorElements].
 func (t TensorSpec) Elements() int {
 	n := 1
 	for _, d := range t.Shape {
@@ -138,7 +155,7 @@ func (e *ManifestError) Error() string {
 // files' tensors are checked by the backend when it opens them.
 func LoadManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(path)
+	data, err := limitread.File(path, MaxManifestBytes)
 	if err != nil {
 		return nil, fmt.Errorf("policy: model folder %s: %w", dir, err)
 	}
@@ -147,6 +164,9 @@ func LoadManifest(dir string) (*Manifest, error) {
 
 // ParseManifest parses and validates manifest bytes read from path.
 func ParseManifest(path string, data []byte) (*Manifest, error) {
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("policy: manifest %s: %d bytes, more than the %d-byte limit", path, len(data), MaxManifestBytes)
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("policy: manifest %s: %w", path, err)

@@ -78,6 +78,16 @@ func TestManifestErrorsNameFileLineAndField(t *testing.T) {
 		{"std", "std: [0.25, 0.25, 0.25]", "std: [0.25, 0, 0.25]", "cameras[0].std", "std: [0.25, 0, 0.25]", "positive"},
 		{"head state pairing", "state_outputs: [h_out, c_out]", "state_outputs: [h_out]", "head.state_outputs", "state_outputs: [h_out]", "one output per state input"},
 		{"feature not an output", "feature: feature_5", "feature: hidden_5", "exits[1].feature", "feature: hidden_5", "float32 [1, D]"},
+		{"NaN exit gflops", "gflops: 0.000405504", "gflops: .nan", "exits[2].gflops", "gflops: .nan", "finite"},
+		{"infinite encoder gflops", "gflops: 0.000144384", "gflops: .inf", "encoder.gflops", "gflops: .inf", "finite"},
+		{"infinite head gflops", "gflops: 6.048e-06", "gflops: -.inf", "head.gflops", "gflops: -.inf", "finite"},
+		{"NaN mean", "mean: [0.5, 0.5, 0.5]", "mean: [0.5, .nan, 0.5]", "cameras[0].mean", "mean: [0.5, .nan", "finite"},
+		{"infinite std", "std: [0.25, 0.25, 0.25]", "std: [0.25, .inf, 0.25]", "cameras[0].std", "std: [0.25, .inf", "finite positive"},
+		{"infinite pose scale", "pose_scale: [1, 1, 1, 1, 1, 1]", "pose_scale: [1, 1, .inf, 1, 1, 1]", "action.pose_scale", "pose_scale:", "finite and > 0"},
+		{"NaN gripper threshold", "gripper_threshold: 0.5", "gripper_threshold: .nan", "action.gripper_threshold", "gripper_threshold:", "want in (0, 1)"},
+		{"absurd shape", "hidden_1: {dtype: float32, shape: [1, 8, 16]}", "hidden_1: {dtype: float32, shape: [1, 4294967296, 4294967296]}", "tensors.hidden_1.shape", "hidden_1: {", "more than 67108864 elements"},
+		{"weight bytes that overflow a sum", "weight_bytes: 40964", "weight_bytes: 9223372036854775807", "encoder.weight_bytes", "weight_bytes: 9223", "want in [0, "},
+		{"shape whose element count wraps", "hidden_1: {dtype: float32, shape: [1, 8, 16]}", "hidden_1: {dtype: float32, shape: [1, 3, 6148914691236517206]}", "tensors.hidden_1.shape", "hidden_1: {", "more than"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

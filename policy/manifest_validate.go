@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -33,6 +34,8 @@ func (m *Manifest) validate() []problem {
 		}
 		if len(t.Shape) == 0 || slices.ContainsFunc(t.Shape, func(d int64) bool { return d <= 0 }) {
 			c.add("tensors."+name+".shape", "%v is not a static shape of positive sizes", t.Shape)
+		} else if !elementsWithin(t.Shape, MaxTensorElements) {
+			c.add("tensors."+name+".shape", "%v has more than %d elements", t.Shape, MaxTensorElements)
 		}
 	}
 	available := map[string]bool{}
@@ -67,14 +70,14 @@ func (c *checker) cameras(available map[string]bool) {
 		default:
 			c.add(f+".channels", "is %q, want rgb, bgr or gray", cam.Channels)
 		}
-		if cam.Width <= 0 || cam.Height <= 0 {
-			c.add(f+".width", "size %dx%d must be positive", cam.Width, cam.Height)
+		if cam.Width <= 0 || cam.Height <= 0 || cam.Width > MaxImageSide || cam.Height > MaxImageSide {
+			c.add(f+".width", "size %dx%d must be positive and at most %d per side", cam.Width, cam.Height, MaxImageSide)
 		}
-		if len(cam.Mean) != ch {
-			c.add(f+".mean", "has %d values, want %d (one per channel)", len(cam.Mean), ch)
+		if len(cam.Mean) != ch || slices.ContainsFunc(cam.Mean, notFinite32) {
+			c.add(f+".mean", "must have %d finite values (one per channel), has %v", ch, cam.Mean)
 		}
-		if len(cam.Std) != ch || slices.ContainsFunc(cam.Std, func(s float32) bool { return !(s > 0) }) {
-			c.add(f+".std", "must have %d positive values, has %v", ch, cam.Std)
+		if len(cam.Std) != ch || slices.ContainsFunc(cam.Std, func(s float32) bool { return !(s > 0) || notFinite32(s) }) {
+			c.add(f+".std", "must have %d finite positive values, has %v", ch, cam.Std)
 		}
 		switch cam.Resize {
 		case ResizeExact, ResizeNearest, ResizeBilinear:
@@ -121,12 +124,7 @@ func (c *checker) stage(f string, s StageSpec, available map[string]bool) {
 		c.declared(fmt.Sprintf("%s.outputs[%d]", f, i), out)
 		available[out] = true
 	}
-	if s.GFLOPs < 0 {
-		c.add(f+".gflops", "is %g, want >= 0", s.GFLOPs)
-	}
-	if s.WeightBytes < 0 {
-		c.add(f+".weight_bytes", "is %d, want >= 0", s.WeightBytes)
-	}
+	c.cost(f, s.GFLOPs, s.WeightBytes)
 }
 
 // feature checks a [1, D] float32 feature among outputs and returns D
@@ -194,9 +192,7 @@ func (c *checker) head(d int64) {
 	}
 	c.tensor("head.pose", h.Pose, "float32", []int64{1, PoseDims})
 	c.tensor("head.gripper", h.Gripper, "float32", []int64{1, 1})
-	if h.GFLOPs < 0 || h.WeightBytes < 0 {
-		c.add("head.gflops", "gflops and weight_bytes must be >= 0")
-	}
+	c.cost("head", h.GFLOPs, h.WeightBytes)
 }
 
 func (c *checker) action() {
@@ -207,9 +203,39 @@ func (c *checker) action() {
 	if len(a.PoseScale) != 0 && len(a.PoseScale) != PoseDims {
 		c.add("action.pose_scale", "has %d values, want %d", len(a.PoseScale), PoseDims)
 	}
-	if a.GripperThreshold < 0 || a.GripperThreshold >= 1 {
-		c.add("action.gripper_threshold", "is %g, want in [0, 1) (0 means the default 0.5)", a.GripperThreshold)
+	if slices.ContainsFunc(a.PoseScale, func(s float32) bool { return !(s > 0) || notFinite32(s) }) {
+		c.add("action.pose_scale", "%v: every value must be finite and > 0", a.PoseScale)
 	}
+	// Written so that NaN fails too: it compares false with everything.
+	if !(a.GripperThreshold >= 0 && a.GripperThreshold < 1) {
+		c.add("action.gripper_threshold", "is %g, want in (0, 1) (0 or absent means the default 0.5)", a.GripperThreshold)
+	}
+}
+
+// cost checks a stage's gflops and weight_bytes: finite and not negative
+// (NaN would pass a plain "< 0" test and poison every budget).
+func (c *checker) cost(f string, gflops float64, weightBytes int64) {
+	if !(gflops >= 0) || math.IsInf(gflops, 0) || gflops > MaxGFLOPs {
+		c.add(f+".gflops", "is %g, want a finite value in [0, %g]", gflops, float64(MaxGFLOPs))
+	}
+	if weightBytes < 0 || weightBytes > MaxWeightBytes {
+		c.add(f+".weight_bytes", "is %d, want in [0, %d]", weightBytes, int64(MaxWeightBytes))
+	}
+}
+
+func notFinite32(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
+
+// elementsWithin reports whether a shape of positive sizes has at most
+// limit elements, without overflowing on the way.
+func elementsWithin(shape []int64, limit int64) bool {
+	n := int64(1)
+	for _, d := range shape {
+		if d > limit/n {
+			return false
+		}
+		n *= d
+	}
+	return true
 }
 
 func (c *checker) tensor(f, name, dtype string, shape []int64) {

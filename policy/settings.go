@@ -84,6 +84,13 @@ func newPlanner(m *Manifest, cals []*Calibration) (*planner, error) {
 		if cal == nil {
 			continue // as Config.Calibrations' zero value: none
 		}
+		if cal.Model != m.Name {
+			from := "a calibration"
+			if cal.File != "" {
+				from = "calibration " + cal.File
+			}
+			return nil, fmt.Errorf("policy: %s was measured with model %q, the manifest is model %q: recalibrate with deer_vla_calibrate", from, cal.Model, m.Name)
+		}
 		if len(cal.Values) != len(m.Exits) {
 			return nil, fmt.Errorf("policy: calibration has %d exits, model %q has %d", len(cal.Values), m.Name, len(m.Exits))
 		}

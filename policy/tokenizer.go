@@ -2,14 +2,16 @@ package policy
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"github.com/gomlx/go-huggingface/tokenizers/api"
 	"github.com/gomlx/go-huggingface/tokenizers/hftokenizer"
 )
@@ -31,12 +33,38 @@ type Tokenizer struct {
 	hf    *hftokenizer.Tokenizer // hf
 }
 
+// Limits on tokenizer input. Real tokenizer.json files are a few MB (the
+// largest vocabularies some tens); an instruction is a sentence.
+const (
+	MaxTokenizerBytes   = 64 << 20
+	MaxInstructionBytes = 64 << 10
+)
+
 // NewTokenizer reads the vocabulary (words) or tokenizer.json (hf) named by
 // spec from the model folder dir.
 func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 	path := filepath.Join(dir, spec.Vocab)
+	data, err := limitread.File(path, MaxTokenizerBytes)
+	if err != nil {
+		return nil, fmt.Errorf("policy: tokenizer: %w", err)
+	}
+	return parseTokenizer(path, data, spec)
+}
+
+// parseTokenizer builds a tokenizer from the bytes of its file, read from path.
+func parseTokenizer(path string, data []byte, spec TokenizerSpec) (_ *Tokenizer, err error) {
 	if spec.Kind == TokenizerHF {
-		hf, err := hftokenizer.NewFromFile(&api.Config{}, path)
+		// The tokenizer.json parser is third-party code reading a file
+		// from outside: a panic on a malformed file becomes an error.
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("policy: tokenizer %s: malformed tokenizer.json (parser panicked: %v)", path, p)
+			}
+		}()
+		if err := checkAddedTokens(data); err != nil {
+			return nil, fmt.Errorf("policy: tokenizer %s: %w", path, err)
+		}
+		hf, err := hftokenizer.NewFromContent(&api.Config{}, data)
 		if err != nil {
 			return nil, fmt.Errorf("policy: tokenizer %s: %w", path, err)
 		}
@@ -53,13 +81,8 @@ func NewTokenizer(dir string, spec TokenizerSpec) (*Tokenizer, error) {
 		}
 		return &Tokenizer{spec: spec, hf: hf}, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy: tokenizer: %w", err)
-	}
-	defer f.Close()
 	t := &Tokenizer{spec: spec, vocab: map[string]int64{}}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	longest := 0
 	for id := int64(0); sc.Scan(); id++ {
 		word := strings.TrimSpace(sc.Text())
@@ -92,6 +115,31 @@ func hasID(vocab map[string]int, id int64) bool {
 	return false
 }
 
+// checkAddedTokens refuses added tokens the tokenizer library cannot use:
+// it matches added tokens in the text before anything else, and an empty
+// one matches everywhere without advancing, so encoding never ends (and
+// grows memory until the process dies).
+func checkAddedTokens(data []byte) error {
+	var tj struct {
+		AddedTokens []struct {
+			ID      *int64  `json:"id"`
+			Content *string `json:"content"`
+		} `json:"added_tokens"`
+	}
+	if err := json.Unmarshal(data, &tj); err != nil {
+		return err
+	}
+	for i, at := range tj.AddedTokens {
+		if at.Content == nil || *at.Content == "" {
+			return fmt.Errorf("added_tokens[%d] has no content", i)
+		}
+		if at.ID == nil || *at.ID < 0 {
+			return fmt.Errorf("added_tokens[%d] (%q) has no id >= 0", i, *at.Content)
+		}
+	}
+	return nil
+}
+
 // Encode writes the instruction's token ids and mask into ids and mask,
 // which must both have max_tokens elements. Words are split on white space,
 // stripped of surrounding punctuation, looked up (unknown words map to
@@ -99,6 +147,9 @@ func hasID(vocab map[string]int, id int64) bool {
 func (t *Tokenizer) Encode(instruction string, ids []int64, mask []float32) error {
 	if len(ids) != t.spec.MaxTokens || len(mask) != t.spec.MaxTokens {
 		return fmt.Errorf("policy: tokenizer: buffers of %d and %d for max_tokens %d", len(ids), len(mask), t.spec.MaxTokens)
+	}
+	if len(instruction) > MaxInstructionBytes {
+		return fmt.Errorf("policy: tokenizer: instruction of %d bytes, more than the %d-byte limit", len(instruction), MaxInstructionBytes)
 	}
 	if t.hf != nil {
 		return t.encodeHF(instruction, ids, mask)
@@ -169,7 +220,13 @@ func (t *Tokenizer) lookup(w string) int64 {
 // added tokens (the template's special tokens) are matched whole, before
 // the text around them is normalised and split, as Hugging Face tokenizers
 // do.
-func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) error {
+func (t *Tokenizer) encodeHF(instruction string, ids []int64, mask []float32) (err error) {
+	// Third-party code on outside input: a panic becomes the step's error.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("policy: tokenizer: the tokenizer.json model failed on the instruction (panicked: %v)", p)
+		}
+	}()
 	instruction = strings.TrimFunc(instruction, pySpace)
 	if instruction == "" {
 		return ErrEmptyInstruction

@@ -109,3 +109,83 @@ func TestWordsTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// checkEncoding checks Encode's contract on a success: ids with mask 1,
+// then padding with mask 0.
+func checkEncoding(t *testing.T, spec TokenizerSpec, ids []int64, mask []float32, vocab int64) {
+	t.Helper()
+	n := 0
+	for n < len(mask) && mask[n] == 1 {
+		if vocab > 0 && (ids[n] < 0 || ids[n] >= vocab) {
+			t.Fatalf("id %d outside the %d-word vocabulary", ids[n], vocab)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("success with no tokens")
+	}
+	for i := n; i < len(ids); i++ {
+		if mask[i] != 0 || ids[i] != spec.PadID {
+			t.Fatalf("position %d: id %d mask %g after the tokens, want padding", i, ids[i], mask[i])
+		}
+	}
+}
+
+// FuzzTokenizerWords builds a words tokenizer from any vocabulary file and
+// encodes any instruction with it.
+func FuzzTokenizerWords(f *testing.F) {
+	f.Add([]byte("<pad>\n<unk>\nmove\nto\nthe\nred\nblock\n"), "Move to the RED block.")
+	f.Add([]byte("a\n\nb\n"), "a b")
+	f.Add([]byte("a\na\n"), "")
+	f.Fuzz(func(t *testing.T, vocab []byte, instruction string) {
+		spec := TokenizerSpec{Kind: TokenizerWords, Lowercase: true, MaxTokens: 4, PadID: 0, UnkID: 1}
+		tok, err := parseTokenizer("vocab.txt", vocab, spec)
+		if err != nil {
+			return
+		}
+		ids, mask := make([]int64, 4), make([]float32, 4)
+		if err := tok.Encode(instruction, ids, mask); err != nil {
+			return
+		}
+		checkEncoding(t, spec, ids, mask, int64(len(tok.vocab)))
+	})
+}
+
+// FuzzTokenizerHF builds a Hugging Face tokenizer from any tokenizer.json
+// (seeded with the test one) and encodes any instruction with it: errors
+// are fine, panics are not.
+func FuzzTokenizerHF(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "tokenizer.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data, "Pick up the red blocks!")
+	f.Add([]byte(`{"model": {"type": "WordPiece", "vocab": {}}}`), "x")
+	f.Fuzz(func(t *testing.T, json []byte, instruction string) {
+		spec := TokenizerSpec{Kind: TokenizerHF, MaxTokens: 8, PadID: 0}
+		tok, err := parseTokenizer("tokenizer.json", json, spec)
+		if err != nil {
+			return
+		}
+		ids, mask := make([]int64, 8), make([]float32, 8)
+		if err := tok.Encode(instruction, ids, mask); err != nil {
+			return
+		}
+		checkEncoding(t, spec, ids, mask, 0)
+	})
+}
+
+func TestInstructionLimit(t *testing.T) {
+	tok, err := parseTokenizer("vocab.txt", []byte("<pad>\n<unk>\nmove\n"), TokenizerSpec{Kind: TokenizerWords, MaxTokens: 2, UnkID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, mask := make([]int64, 2), make([]float32, 2)
+	long := strings.Repeat("move ", MaxInstructionBytes/5+1)
+	if err := tok.Encode(long, ids, mask); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("an instruction of %d bytes: %v", len(long), err)
+	}
+	if err := tok.Encode(long[:MaxInstructionBytes], ids, mask); err != nil {
+		t.Fatalf("an instruction at the limit: %v", err)
+	}
+}

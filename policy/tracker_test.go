@@ -29,7 +29,7 @@ func exitDistance(step, exit int, shift float64) float64 {
 func shiftedEngine(t *testing.T, s policy.Settings, shift float64) *shiftedRun {
 	t.Helper()
 	m := policytest.WriteModel(t, 4)
-	cal := &policy.Calibration{Metric: policy.MetricRMS, Values: make([][]float64, 4)}
+	cal := &policy.Calibration{Model: "scripted", Metric: policy.MetricRMS, Values: make([][]float64, 4)}
 	for i := range cal.Values {
 		cal.Values[i] = make([]float64, 4000)
 		for st := range cal.Values[i] {

@@ -2,14 +2,17 @@ package control
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
+	"github.com/deervla/deer_vla/internal/limitread"
 	"gopkg.in/yaml.v3"
 )
 
 // NodeName is the node's default name; executables and launch files use it.
 const NodeName = "deer_vla"
+
+// MaxParamsFileBytes is the largest --params-file read.
+const MaxParamsFileBytes = 1 << 20
 
 // LoadParamsFile reads the ROS 2 parameter YAML at path (the format of
 // `--params-file`: node keys, then ros__parameters) and returns the values
@@ -19,7 +22,7 @@ const NodeName = "deer_vla"
 // specific keys win. Nested maps become dotted names (budget: {avg_gflops:
 // 1} is budget.avg_gflops). Values are checked against the descriptors.
 func LoadParamsFile(path, fqn string) (map[string]Value, error) {
-	data, err := os.ReadFile(path)
+	data, err := limitread.File(path, MaxParamsFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("control: params file: %w", err)
 	}
