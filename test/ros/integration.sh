@@ -191,10 +191,18 @@ check "undeclared overrides ignored with a warning" bash -c "grep -q 'ignoring p
 check "/** applies, a plain deer_vla: key does not apply to /ns/deer_vla" bash -c "t 30 ros2 param get /ns/deer_vla exit.hold_steps | grep -q 'Integer value is: 3'"
 check "/ns/* applies" bash -c "t 30 ros2 param get /ns/deer_vla exit.average_last_two | grep -q 'Boolean value is: True'"
 check "/**/deer_vla applies" bash -c "t 30 ros2 param get /ns/deer_vla action.clamp | grep -q 'Double value is: 0.5'"
-
+# rclpy matches node names with the same code as rclcpp: an rclpy node
+# /ns/deer_vla (started once ours is gone) reads the same file the same way.
 for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
 pids=()
 sleep 2
+check "rclpy's /ns/deer_vla reads the file the same way" bash -c "t 30 python3 - --ros-args -r __ns:=/ns --params-file '$work/bringup.yaml' <<'PY' | tee /dev/stderr | grep -qx 'exit.hold_steps=3 exit.average_last_two=True action.clamp=0.5'
+import rclpy
+from rclpy.node import Node
+rclpy.init()
+node = Node('deer_vla', automatically_declare_parameters_from_overrides=True)
+print(' '.join(f'{n}={node.get_parameter(n).value}' for n in ('exit.hold_steps', 'exit.average_last_two', 'action.clamp')))
+PY"
 
 echo "== ros2 bag play --clock of the sample bag, use_sim_time"
 background "$work/launch2.log" ros2 launch deer_vla deer_vla.launch.py use_sim_time:=true "model:=$share/models/deer_tiny"
