@@ -51,6 +51,10 @@ export -f t
 
 # A private, loopback-only DDS domain, so other nodes on the machine do not interfere.
 export ROS_DOMAIN_ID=$((40 + RANDOM % 50)) ROS_LOCALHOST_ONLY=1
+# Loopback has no multicast, so Cyclone DDS finds peers by unicast to each
+# participant index; its default of 9 indices is fewer than the CLI
+# processes of this test.
+export CYCLONEDDS_URI=${CYCLONEDDS_URI:-'<CycloneDDS><Domain Id="any"><Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>120</MaxAutoParticipantIndex></Discovery></Domain></CycloneDDS>'}
 # The system Python must run the ROS tools and CMake's Python probes: keep
 # version managers' shims (pyenv) off PATH, keep Go.
 export PATH="$(dirname "$(command -v go)"):/usr/sbin:/usr/bin:/sbin:/bin"
@@ -219,7 +223,7 @@ check "ros2 bag play --clock (our MCAP bag)" t 120 ros2 bag play "$share/test/ba
 sleep 2
 n=$(grep -c -E '^[0-9]+$' "$work/echo.log")
 images=$(t 30 ros2 bag info "$share/test/bags/sample_demo" | sed -n 's/.*Topic: \/static_image .*Count: \([0-9]*\).*/\1/p')
-check "actions on bag time: $n for $images static images" bash -c "[ $n -ge $((images * 9 / 10)) ]"
+check "actions on bag time: $n for ${images:-no} static images" bash -c "[ '${images:-0}' -gt 0 ] && [ $n -ge $((${images:-0} * 9 / 10)) ]"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
