@@ -138,7 +138,7 @@ func (p *planner) plan(s Settings) (*Plan, error) {
 	switch {
 	case s.Thresholds != nil:
 		if len(s.Thresholds) != len(p.m.Exits) {
-			return nil, fmt.Errorf("policy: %d thresholds given, the model has %d exits", len(s.Thresholds), len(p.m.Exits))
+			return nil, fmt.Errorf("policy: want one threshold per exit (%d exits), got %d", len(p.m.Exits), len(s.Thresholds))
 		}
 		for i, t := range s.Thresholds {
 			if math.IsNaN(t) {

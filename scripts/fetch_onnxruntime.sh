@@ -2,14 +2,16 @@
 # Fetches the CPU build of ONNX Runtime's shared library from the npm package
 # onnxruntime-node (a registry package, so no install scripts and no CUDA
 # downloads run), verifies its checksum and places it under
-# third_party/onnxruntime/. Prints the library's path. Idempotent.
+# third_party/onnxruntime/ of the repository, or of the folder given as the
+# first argument (colcon builds fetch into their build folder). Prints the
+# library's path. Idempotent.
 #
 # Robots with a GPU point the node at their own CUDA or TensorRT build of
 # ONNX Runtime instead (flag -ort-lib or ONNXRUNTIME_SHARED_LIBRARY_PATH).
 set -euo pipefail
 
 version=1.24.3
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 case "$(uname -m)" in
   x86_64|amd64) arch=x64; sha=92ba8e44d31b80a34f5e805076a044122c3be1fffe0d88ed790de7267b0b2682 ;;
   aarch64|arm64) arch=arm64; sha=33032cb5b91c12edbf028d7c69fa40a31848d66c0095448758af237d5e0b07db ;;

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 scripts/install_python_deps.sh
 
 go vet ./...
-# Every fuzz target briefly (FUZZTIME=2s each), before the unit tests so
+# Every fuzz target briefly (FUZZTIME=1000x each), before the unit tests so
 # that their summary stays the last line.
 scripts/fuzz.sh
 # The fleet replay on Apache Beam is its own Go module (see its go.mod).

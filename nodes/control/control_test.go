@@ -55,8 +55,8 @@ func TestParamsCheckKindRangeAndReadOnly(t *testing.T) {
 	}{
 		{"unknown", map[string]Value{"budget.avg": Double(1)}, "no such parameter"},
 		{"read-only", map[string]Value{ParamModelPath: String("/tmp/m")}, "read-only"},
-		{"wrong kind", map[string]Value{ParamAvgGFLOPs: String("2")}, "wants a double, got a string"},
-		{"negative", map[string]Value{ParamPeakGFLOPs: Double(-1)}, "out of range [0, 1e+06]"},
+		{"wrong kind", map[string]Value{ParamAvgGFLOPs: String("2")}, `budget.avg_gflops = "2" rejected: expects a double, got a string`},
+		{"negative", map[string]Value{ParamPeakGFLOPs: Double(-1)}, "out of range: must be from 0 to 1000000"},
 		{"metric", map[string]Value{ParamMetric: String("manhattan")}, "want one of rms, l2, max, cosine, rms_gripper"},
 		{"hold range", map[string]Value{ParamHoldSteps: Int(5000)}, "out of range"},
 		{"infinite threshold", map[string]Value{ParamThresholds: Doubles([]float64{1, math.Inf(1)})}, "finite"},

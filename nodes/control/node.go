@@ -62,12 +62,14 @@ func (n *Node) SetParams(changes map[string]Value) error {
 }
 
 // reasonFor names the changed parameters in an engine's refusal.
+// The engine's "policy: " prefix means nothing to a ros2 param user.
 func reasonFor(changes map[string]Value, err error) error {
 	names := sortedKeys(changes)
+	reason := strings.TrimPrefix(err.Error(), "policy: ")
 	if len(names) == 1 {
-		return &ParamError{Name: names[0], Value: changes[names[0]], Reason: err.Error()}
+		return &ParamError{Name: names[0], Value: changes[names[0]], Reason: reason}
 	}
-	return &ParamError{Name: strings.Join(names, ", "), Value: Value{}, Reason: err.Error()}
+	return &ParamError{Name: strings.Join(names, ", "), Value: Value{}, Reason: reason}
 }
 
 func (n *Node) applyLimits(p Params) {

@@ -116,6 +116,9 @@ func loadCalibrations(p Params, modelDir string) ([]*policy.Calibration, error) 
 	if path == "" {
 		return policy.ReadModelCalibrations(modelDir)
 	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return policy.ReadModelCalibrations(path)
+	}
 	cal, err := policy.ReadCalibration(path)
 	if err != nil {
 		return nil, err

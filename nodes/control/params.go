@@ -58,11 +58,11 @@ type Descriptor struct {
 // `ros2 param list` show them.
 var Descriptors = []Descriptor{
 	{Name: ParamModelPath, Kind: KindString, Default: String(""), ReadOnly: true,
-		Description: "model folder holding manifest.yaml (empty: the package's default model)"},
+		Description: "model folder holding manifest.yaml (empty: the package's default model; the node then shows the folder it opened)"},
 	{Name: ParamCalibration, Kind: KindString, Default: String(""), ReadOnly: true,
-		Description: "calibration CSV for the average budget (empty: every calibration in the model folder, calibration.csv and calibration_<metric>.csv, one per exit metric)"},
+		Description: "calibration CSV for the average budget, or a folder: every calibration in it, calibration.csv and calibration_<metric>.csv, one per exit metric (empty: the model folder; the node then shows the folder it read)"},
 	{Name: ParamLibrary, Kind: KindString, Default: String(""), ReadOnly: true,
-		Description: "path of libonnxruntime.so (empty: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy fetched by scripts/fetch_onnxruntime.sh)"},
+		Description: "path of libonnxruntime.so (empty: $ONNXRUNTIME_SHARED_LIBRARY_PATH, then the copy fetched by scripts/fetch_onnxruntime.sh; the node then shows the one it loaded)"},
 	{Name: ParamProvider, Kind: KindString, Default: String("cpu"), ReadOnly: true,
 		Description: "ONNX Runtime execution provider", Constraints: "one of cpu, cuda, tensorrt"},
 	{Name: ParamDeviceID, Kind: KindInt, Default: Int(0), ReadOnly: true, Range: &Range{0, 64, 1},
@@ -104,8 +104,8 @@ var Descriptors = []Descriptor{
 		Description: "/diagnostics warns when messages arrive but no action has been published for this long, with the reason (0: never)"},
 	{Name: ParamStatsWindow, Kind: KindInt, Default: Int(200), Range: &Range{1, 100000, 1}, ReadOnly: true,
 		Description: "steps in the sliding window for latency percentiles, the exit histogram and budget adherence"},
-	{Name: ParamUseSimTime, Kind: KindBool, Default: Bool(false), ReadOnly: true,
-		Description: "use /clock (ros2 bag play --clock) for ROS time"},
+	{Name: ParamUseSimTime, Kind: KindBool, Default: Bool(false),
+		Description: "use /clock (ros2 bag play --clock) for ROS time, as rclcpp nodes do; it can change live"},
 }
 
 // Describe returns the descriptor of a parameter.
@@ -162,8 +162,11 @@ type ParamError struct {
 }
 
 func (e *ParamError) Error() string {
-	if e.Value.Kind == 0 {
+	if e.Value.Kind == 0 && strings.Contains(e.Name, ", ") {
 		return fmt.Sprintf("parameters %s rejected: %s", e.Name, e.Reason)
+	}
+	if e.Value.Kind == 0 {
+		return fmt.Sprintf("parameter %s rejected: %s", e.Name, e.Reason)
 	}
 	return fmt.Sprintf("parameter %s = %s rejected: %s", e.Name, e.Value.Format(), e.Reason)
 }
@@ -176,7 +179,7 @@ func (p Params) With(changes map[string]Value, startup bool) (Params, error) {
 	q := p.clone()
 	var errs []error
 	for _, name := range sortedKeys(changes) {
-		v, err := check(name, changes[name], startup)
+		v, err := check(name, changes[name], p.values[name], startup)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -189,17 +192,21 @@ func (p Params) With(changes map[string]Value, startup bool) (Params, error) {
 	return q, nil
 }
 
-func check(name string, v Value, startup bool) (Value, error) {
+// check validates one change; cur is the value in force. A read-only
+// parameter set to the value it has is accepted, so that `ros2 param load`
+// of a `ros2 param dump` succeeds.
+func check(name string, v, cur Value, startup bool) (Value, error) {
 	d, ok := Describe(name)
 	if !ok {
-		return v, &ParamError{name, v, "no such parameter"}
+		return v, &ParamError{name, v, "this node has no such parameter"}
 	}
-	if d.ReadOnly && !startup {
-		return v, &ParamError{name, v, "read-only: set it at start-up with --params-file or -p"}
-	}
-	v, err := coerce(v, d.Kind)
+	cv, err := coerce(v, d.Kind)
 	if err != nil {
 		return v, &ParamError{name, v, err.Error()}
+	}
+	v = cv
+	if d.ReadOnly && !startup && v.Format() != cur.Format() {
+		return v, &ParamError{name, v, "read-only: set it at start-up with --params-file or -p"}
 	}
 	if d.Range != nil {
 		x := v.Double
@@ -207,7 +214,7 @@ func check(name string, v Value, startup bool) (Value, error) {
 			x = float64(v.Int)
 		}
 		if math.IsNaN(x) || x < d.Range.From || x > d.Range.To {
-			return v, &ParamError{name, v, fmt.Sprintf("out of range [%g, %g]", d.Range.From, d.Range.To)}
+			return v, &ParamError{name, v, fmt.Sprintf("out of range: must be from %s to %s", formatNumber(d.Range.From), formatNumber(d.Range.To))}
 		}
 	}
 	switch name {

@@ -108,7 +108,7 @@ func (n *Node) SetParametersAtomically(changes []NamedValue) SetResult {
 	batch := make(map[string]Value, len(changes))
 	for _, c := range changes {
 		if c.Value.Kind == 0 {
-			return SetResult{Reason: "parameter " + c.Name + " cannot be undeclared"}
+			return SetResult{Reason: "parameter " + c.Name + " cannot be deleted: this node declares every parameter it has, each with a value"}
 		}
 		batch[c.Name] = c.Value
 	}

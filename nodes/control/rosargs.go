@@ -9,12 +9,14 @@ import (
 // these arguments for rcl but does not expose parameters, so the node reads
 // them itself.
 type RosArgs struct {
-	NodeName    string   // after a __node:= remap; default NodeName
-	Namespace   string   // after a __ns:= remap; default "/"
-	ParamsFiles []string // --params-file, in order
-	Params      []string // -p / --param name:=value, in order
-	Rest        []string // arguments outside --ros-args
+	NodeName  string        // after a __node:= remap; default NodeName
+	Namespace string        // after a __ns:= remap; default "/"
+	Params    []ParamSource // --params-file and -p, in command-line order
+	Rest      []string      // arguments outside --ros-args
 }
+
+// ParamSource is one --params-file (File) or -p argument (Param).
+type ParamSource struct{ File, Param string }
 
 // ParseRosArgs splits the command line like rcl: ROS arguments sit between
 // --ros-args and -- (or the end), possibly several times.
@@ -47,13 +49,13 @@ func ParseRosArgs(args []string) (RosArgs, error) {
 			if err != nil {
 				return r, err
 			}
-			r.Params = append(r.Params, v)
+			r.Params = append(r.Params, ParamSource{Param: v})
 		case "--params-file":
 			v, err := next()
 			if err != nil {
 				return r, err
 			}
-			r.ParamsFiles = append(r.ParamsFiles, v)
+			r.Params = append(r.Params, ParamSource{File: v})
 		case "-r", "--remap":
 			v, err := next()
 			if err != nil {
@@ -86,26 +88,31 @@ func (r RosArgs) FQN() string {
 	return r.Namespace + "/" + r.NodeName
 }
 
-// ParamValues applies params files (keys matched against the final name) then
-// -p overrides to the defaults, as rcl does; read-only parameters may be
-// set here.
-func (r RosArgs) ParamValues() (Params, error) {
-	changes := map[string]Value{}
-	for _, f := range r.ParamsFiles {
-		vals, err := LoadParamsFile(f, r.FQN())
-		if err != nil {
-			return Params{}, err
+// ParamValues applies the params files and -p arguments that match the
+// node's final name to the defaults, as rcl and rclcpp do (see Overrides);
+// read-only parameters may be set here. Ignored lists the overrides that
+// name no parameter of this node, for a warning.
+func (r RosArgs) ParamValues() (p Params, ignored []string, err error) {
+	var o Overrides
+	for _, s := range r.Params {
+		if s.File != "" {
+			err = o.AddFile(s.File)
+		} else {
+			err = o.AddArg(s.Param)
 		}
-		for k, v := range vals {
-			changes[k] = v
+		if err != nil {
+			return Params{}, nil, err
 		}
 	}
-	for _, p := range r.Params {
-		name, v, err := ParseParamArg(p)
-		if err != nil {
-			return Params{}, err
-		}
-		changes[name] = v
+	vals, where, ignored, err := o.forNode(r.FQN())
+	if err != nil {
+		return Params{}, nil, err
 	}
-	return DefaultParams().With(changes, true)
+	for _, name := range sortedKeys(vals) { // say where a bad value came from
+		if _, err := DefaultParams().With(map[string]Value{name: vals[name]}, true); err != nil {
+			return Params{}, nil, fmt.Errorf("control: %s: %w", where[name], err)
+		}
+	}
+	p, err = DefaultParams().With(vals, true)
+	return p, ignored, err
 }

@@ -21,9 +21,12 @@ func TestParseRosArgsAsLaunchPassesThem(t *testing.T) {
 	if r.FQN() != "/robot1/policy" || !slices.Equal(r.Rest, []string{"--help-not-ros", "extra"}) {
 		t.Fatalf("parsed %+v", r)
 	}
-	p, err := r.ParamValues()
-	if err != nil {
-		t.Fatal(err)
+	if want := []ParamSource{{File: file}, {Param: "exit.metric:=l2"}}; !slices.Equal(r.Params, want) {
+		t.Fatalf("params %v, want %v in command-line order", r.Params, want)
+	}
+	p, ignored, err := r.ParamValues()
+	if err != nil || len(ignored) != 0 {
+		t.Fatal(err, ignored)
 	}
 	if p.Double(ParamAvgGFLOPs) != 2.5 || !p.Bool(ParamUseSimTime) || p.Str(ParamMetric) != "l2" {
 		t.Fatalf("params: avg %v sim %v metric %v", p.Double(ParamAvgGFLOPs), p.Bool(ParamUseSimTime), p.Str(ParamMetric))
@@ -32,7 +35,7 @@ func TestParseRosArgsAsLaunchPassesThem(t *testing.T) {
 		t.Fatal("-p without a value was accepted")
 	}
 	bad, _ := ParseRosArgs([]string{"--ros-args", "-p", "budget.avg_gflops:=-3"})
-	if _, err := bad.ParamValues(); err == nil {
+	if _, _, err := bad.ParamValues(); err == nil {
 		t.Fatal("an out-of-range start-up value was accepted")
 	}
 }

@@ -39,8 +39,12 @@ func run(args []string) error {
 			return nil
 		}
 	}
-	params, err := rosArgs.ParamValues()
+	params, ignored, err := rosArgs.ParamValues()
 	if err != nil {
+		return err
+	}
+	env := control.ProcessEnvironment()
+	if params, err = env.Resolve(params); err != nil {
 		return err
 	}
 	rclArgs, _, err := rclgo.ParseArgs(args)
@@ -49,5 +53,5 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return ros.Run(ctx, ros.Config{Args: rosArgs, RclArgs: rclArgs, Params: params, Env: control.ProcessEnvironment()})
+	return ros.Run(ctx, ros.Config{Args: rosArgs, RclArgs: rclArgs, Params: params, Env: env, Ignored: ignored})
 }

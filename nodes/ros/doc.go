@@ -9,7 +9,7 @@
 //	static_image, gripper_image            sensor_msgs/Image, sensor-data QoS
 //	static_image/compressed, ...           sensor_msgs/CompressedImage (jpeg, png)
 //	instruction                            std_msgs/String, reliable + transient local
-//	/clock                                 rosgraph_msgs/Clock, under use_sim_time
+//	/clock                                 rosgraph_msgs/Clock, ROS time under use_sim_time
 //	action (out)                           deer_vla_msgs/Action
 //	~/step_stats (out)                     deer_vla_msgs/StepStats
 //	/diagnostics (out)                     diagnostic_msgs/DiagnosticArray

@@ -37,6 +37,7 @@ type Config struct {
 	RclArgs *rclgo.Args
 	Params  control.Params
 	Env     control.Environment
+	Ignored []string // overrides of parameters the node does not declare
 }
 
 // glue holds the node's ROS entities and the core they feed.
@@ -92,6 +93,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	g := &glue{core: core, loop: core.Loop(), clock: control.NewClock(cfg.Params.Bool(control.ParamUseSimTime)),
 		node: rn, log: rn.Logger(), wake: make(chan struct{}, 1), lastWarn: map[string]time.Time{}}
+	g.warnIgnored(cfg.Ignored)
 	if err := g.create(); err != nil {
 		return err
 	}
@@ -150,15 +152,10 @@ func (g *glue) create() error {
 			return g.onCompressed(b, &g.gripperC, g.loop.OnGripperCompressed)
 		}},
 		{TopicInstruction, "std_msgs/String", latchedQoS(), g.onInstruction},
-	}
-	if g.clock.Sim() {
-		// ros2 bag play --clock publishes /clock best effort.
-		subs = append(subs, struct {
-			topic string
-			typ   string
-			qos   *rclgo.SubscriptionOptions
-			take  func([]byte) error
-		}{TopicClock, "rosgraph_msgs/Clock", sensorQoS(), g.onClock})
+		// ros2 bag play --clock publishes /clock best effort. The
+		// subscription exists under wall time too: use_sim_time can change
+		// live, and rclgo serves only the entities it starts spinning with.
+		{TopicClock, "rosgraph_msgs/Clock", sensorQoS(), g.onClock},
 	}
 	for _, s := range subs {
 		take, topic := s.take, s.topic

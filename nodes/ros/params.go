@@ -83,32 +83,55 @@ func (g *glue) serveParameters() error {
 	return nil
 }
 
-// afterSet logs the outcome, announces accepted changes on
-// /parameter_events, and wakes the control loop (the rate may have changed).
+// afterSet logs the outcome, switches the clock when use_sim_time changed,
+// announces accepted changes on /parameter_events, and wakes the control
+// loop (the rate may have changed).
 func (g *glue) afterSet(changes []control.NamedValue, r control.SetResult) {
 	if !r.Successful {
 		g.log.Warnf("parameter change rejected: %s", r.Reason)
 		return
 	}
+	p := g.core.Params()
 	for _, c := range changes {
-		g.log.Infof("parameter %s = %s", c.Name, c.Value.Format())
+		v, _ := p.Get(c.Name)
+		g.log.Infof("parameter %s = %s", c.Name, v.Format())
 	}
-	g.events.publishChanged(g.core.Params(), changes)
+	if sim := p.Bool(control.ParamUseSimTime); sim != g.clock.Sim() {
+		g.clock.SetSim(sim)
+		if sim {
+			g.log.Infof("ROS time now follows %s", TopicClock)
+		} else {
+			g.log.Infof("ROS time is now wall time")
+		}
+	}
+	g.events.publishChanged(p, changes)
 	g.poke()
+}
+
+// warnIgnored says which overrides of the command line and params files
+// the node skipped because it declares no such parameter (rclcpp skips
+// them too, silently): a typo there would otherwise go unnoticed.
+func (g *glue) warnIgnored(ignored []string) {
+	for _, name := range ignored {
+		g.log.Warnf("ignoring parameter override %s: this node declares no such parameter", name)
+	}
 }
 
 // toROS and fromROS map every field: a value sets only the field of its
 // kind, the others stay zero, as rcl_interfaces expects.
 func toROS(v control.Value) rclmsg.ParameterValue {
 	return rclmsg.ParameterValue{Type: uint8(v.Kind), BoolValue: v.Bool, IntegerValue: v.Int, DoubleValue: v.Double,
-		StringValue: v.String, IntegerArrayValue: v.Ints, DoubleArrayValue: v.Doubles}
+		StringValue: v.String, ByteArrayValue: v.Bytes, BoolArrayValue: v.Bools, IntegerArrayValue: v.Ints,
+		DoubleArrayValue: v.Doubles, StringArrayValue: v.Strings}
 }
 
 // fromROS keeps kinds the node has no parameter of (byte, bool and string
-// arrays); the kind check refuses them with a reason.
+// arrays): the kind check refuses them with a reason unless they are empty,
+// which is how `ros2 param set x "[]"` sends an empty array of any type.
 func fromROS(p rclmsg.ParameterValue) control.Value {
 	return control.Value{Kind: control.Kind(p.Type), Bool: p.BoolValue, Int: p.IntegerValue, Double: p.DoubleValue,
-		String: p.StringValue, Ints: p.IntegerArrayValue, Doubles: p.DoubleArrayValue}
+		String: p.StringValue, Bytes: p.ByteArrayValue, Bools: p.BoolArrayValue, Ints: p.IntegerArrayValue,
+		Doubles: p.DoubleArrayValue, Strings: p.StringArrayValue}
 }
 
 func fromROSParams(ps []rclmsg.Parameter) []control.NamedValue {
