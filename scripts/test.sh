@@ -23,6 +23,6 @@ trap 'rm -f "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"' EXIT
 # Both modules' results go to one summary, which fails the script if any
 # test or build failed (go test's own status is left to it).
 {
-  go test -count=1 -json "$@" ./... || true
-  (cd nodes/deer_vla_fleet && go test -count=1 -json "$@" ./...) || true
+  go test -count=1 -timeout 30m -json "$@" ./... || true
+  (cd nodes/deer_vla_fleet && go test -count=1 -timeout 30m -json "$@" ./...) || true
 } | "${TMPDIR:-/tmp}/deer_vla_testsummary.$$"
