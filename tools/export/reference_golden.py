@@ -146,6 +146,10 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--images", default=None, help="folder for the episode's PNGs (default: beside --out)")
     p.add_argument("--tolerance", type=float, default=1e-3, help="written into the golden for deer_vla_export_check")
+    p.add_argument("--drop-frozen-aliases", action="store_true",
+                   help="memory saver: drop the checkpoint's lang_encoder.old_decoder_blocks.* (aliases of the frozen "
+                        "MPT weights that get_checkpoint keeps) before building, checking a sample of each against "
+                        "the MPT weights the model loads")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     for sub in ("", "open_flamingo"):
@@ -165,7 +169,16 @@ def main(argv=None):
     # ignores those keys; drop them before building to save memory.
     for k in [k for k in sd if ".lm_exit_modules." in k]:
         del sd[k]
+    samples = {}
+    if a.drop_frozen_aliases:
+        for k in [k for k in sd if ".old_decoder_blocks." in k]:
+            samples[k[len("module."):]] = sd.pop(k).reshape(-1)[:64].clone()
     model, image_processor, tokenizer = build(a, flags)
+    msd = model.state_dict()
+    bad = [k for k, v in samples.items() if not torch.equal(msd[k].reshape(-1)[:64].float(), v.float())]
+    if bad:
+        sys.exit("--drop-frozen-aliases: the checkpoint's copies differ from the MPT weights: %s" % bad[:5])
+    del msd
     res, missing = load_checkpoint(model, sd)
     if missing:
         sys.exit("checkpoint lacks trained parts the model has: %s" % missing[:20])
@@ -180,6 +193,23 @@ def main(argv=None):
     resize_crop = [t for t in image_processor.transforms[:2]]  # Resize(224, bicubic), CenterCrop(224)
     pad_id = tokenizer.pad_token_id if hasattr(tokenizer, "pad_token_id") else tokenizer.vocab[tokenizer.pad_token]
 
+    # The runs below see the same images as the recording: serve the visual
+    # tokens computed there (the reference's own output for these
+    # inputs) instead of running the ViT twice more per step. The wrapper does
+    # what _encode_multi_vision_post_fusion does with them: condition every
+    # decoder layer.
+    cache = {}
+    encode = model._encode_multi_vision_post_fusion
+
+    def cached_encode(vision_rgb, vision_gripper, state_tensor=None, **kw):
+        key = (vision_rgb.data_ptr(), vision_gripper.data_ptr())
+        if key not in cache:
+            cache[key] = encode(vision_rgb, vision_gripper, state_tensor, **kw)
+        for layer in model.lang_encoder._get_decoder_layers():
+            layer.condition_vis_x(cache[key])
+        return cache[key]
+    model._encode_multi_vision_post_fusion = cached_encode
+
     steps, rec = [], []
     for t in range(a.steps):
         ims = {}
@@ -192,7 +222,7 @@ def main(argv=None):
         image_x = preprocess_image([ims["static"][0]], image_processor).unsqueeze(1).unsqueeze(1)
         gripper = preprocess_image([ims["gripper"][0]], image_processor).unsqueeze(1).unsqueeze(1)
         text_x, mask = preprocess_text_calvin([INSTRUCTION], tokenizer)
-        vis = model._encode_multi_vision_post_fusion(image_x, gripper)
+        vis = cached_encode(image_x, gripper)
         hs = model.lang_encoder(input_ids=text_x, attention_mask=mask.bool(), output_hidden_states=True).hidden_states
         pooled = [h[0].max(0).values for h in hs]  # DeterministicDecoder's AdaptiveMaxPool1d over tokens
         ids = text_x[0].tolist()
@@ -207,6 +237,7 @@ def main(argv=None):
                       "exit_features": [b64f(pooled[i]) for i in exit_ids]})
         rec.append((image_x, gripper, text_x, mask))
         print("step %d: %d prompt tokens, visual tokens %s" % (t, text_x.shape[1], tuple(vis.shape)), file=sys.stderr)
+
 
     def run(name, thresholds):
         vn = ActionValueNet(exit_list=exit_ids, exit_head=model.extra_exit, interval=flags["exit_interval"],
