@@ -8,15 +8,17 @@ import (
 	ortgo "github.com/yalue/onnxruntime_go"
 )
 
-// GraphInput names one float32 input of a standalone graph and its shape.
+// GraphInput names one input of a standalone graph, its shape and its
+// element type: float32 (the default) or int64.
 type GraphInput struct {
 	Name  string  `json:"name"`
 	Shape []int64 `json:"shape"`
+	Type  string  `json:"type,omitempty"`
 }
 
 // TimeGraph runs a standalone ONNX graph (a timing-only piece of a stage,
 // such as the encoder's vision tower cut out of encoder.onnx) warmup+runs
-// times on seeded random float32 inputs, with the session options the
+// times on seeded inputs (float32: normal noise; int64: zeros), with the session options the
 // engine's stages get, and returns the wall time of each of the last runs.
 // It is for benchmarks: the engine itself never runs a graph outside its
 // manifest.
@@ -44,11 +46,20 @@ func TimeGraph(cfg Config, path string, inputs []GraphInput, outputs []string, w
 		for _, d := range gi.Shape {
 			n *= d
 		}
-		data := make([]float32, n)
-		for k := range data {
-			data[k] = float32(rng.NormFloat64())
+		var t ortgo.Value
+		var err error
+		switch gi.Type {
+		case "", "float32":
+			data := make([]float32, n)
+			for k := range data {
+				data[k] = float32(rng.NormFloat64())
+			}
+			t, err = ortgo.NewTensor(ortgo.NewShape(gi.Shape...), data)
+		case "int64":
+			t, err = ortgo.NewTensor(ortgo.NewShape(gi.Shape...), make([]int64, n))
+		default:
+			err = fmt.Errorf("element type %q (float32 or int64)", gi.Type)
 		}
-		t, err := ortgo.NewTensor(ortgo.NewShape(gi.Shape...), data)
 		if err != nil {
 			return nil, fmt.Errorf("ort: %s input %s: %w", path, gi.Name, err)
 		}

@@ -9,7 +9,7 @@ import (
 func TestTimeGraphRunsAStandaloneGraph(t *testing.T) {
 	cfg := Config{Library: libraryPath(t), IntraOpThreads: 1}
 	path := filepath.Join(tinyDir(t), "head.onnx")
-	in := []GraphInput{{"head_feature", []int64{1, 16}}, {"h_in", []int64{1, 1, 16}}, {"c_in", []int64{1, 1, 16}}}
+	in := []GraphInput{{Name: "head_feature", Shape: []int64{1, 16}}, {Name: "h_in", Shape: []int64{1, 1, 16}}, {Name: "c_in", Shape: []int64{1, 1, 16}}}
 	times, err := TimeGraph(cfg, path, in, []string{"pose", "h_out"}, 1, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -28,8 +28,9 @@ func TestTimeGraphRejectsWrongInputs(t *testing.T) {
 	cfg := Config{Library: libraryPath(t), IntraOpThreads: 1}
 	path := filepath.Join(tinyDir(t), "head.onnx")
 	cases := map[string][]GraphInput{
-		"unknown input": {{"feature", []int64{1, 16}}, {"h_in", []int64{1, 1, 16}}, {"c_in", []int64{1, 1, 16}}},
-		"wrong shape":   {{"head_feature", []int64{1, 17}}, {"h_in", []int64{1, 1, 16}}, {"c_in", []int64{1, 1, 16}}},
+		"unknown input": {{Name: "feature", Shape: []int64{1, 16}}, {Name: "h_in", Shape: []int64{1, 1, 16}}, {Name: "c_in", Shape: []int64{1, 1, 16}}},
+		"wrong shape":   {{Name: "head_feature", Shape: []int64{1, 17}}, {Name: "h_in", Shape: []int64{1, 1, 16}}, {Name: "c_in", Shape: []int64{1, 1, 16}}},
+		"wrong type":    {{Name: "head_feature", Shape: []int64{1, 16}, Type: "int64"}, {Name: "h_in", Shape: []int64{1, 1, 16}}, {Name: "c_in", Shape: []int64{1, 1, 16}}},
 	}
 	for name, in := range cases {
 		if _, err := TimeGraph(cfg, path, in, []string{"pose"}, 0, 1); err == nil || !strings.Contains(err.Error(), "head.onnx") {

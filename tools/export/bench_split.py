@@ -57,6 +57,12 @@ def shapes(path):
     return lambda name: [d.dim_value for d in vals[name].type.tensor_type.shape.dim]
 
 
+def elem(path, name):
+    m = onnx.load(path, load_external_data=False)
+    t = [i for i in m.graph.input if i.name == name][0].type.tensor_type.elem_type
+    return "int64" if t == onnx.TensorProto.INT64 else "float32"
+
+
 def main(model_dir, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     enc = onnx.load(os.path.join(model_dir, "encoder.onnx"), load_external_data=False)
@@ -72,18 +78,21 @@ def main(model_dir, out_dir):
         onnx.helper.make_tensor_value_info(cut, onnx.TensorProto.FLOAT, [2, pos[0].dims[0] - 1, pos[0].dims[1]])]
     del enc, inferred
     full = onnx.load(os.path.join(model_dir, "encoder.onnx"))  # with its weights
-    pieces = [("vision", ["static_image", "gripper_image"], [cut]), ("resampler", [cut], ["visual_tokens"])]
+    pieces = [("vision", ["static_image", "gripper_image"], [cut]), ("resampler", [cut], ["visual_tokens"]),
+              ("vision+resampler", ["static_image", "gripper_image"], ["visual_tokens"]),
+              ("layer0", ["visual_tokens", "tokens", "token_mask"], ["hidden_1", "feature_1"])]
     doc = []
     for name, ins, outs in pieces:
         sub = extract(full, ins, outs, value_info)
-        path = os.path.join(out_dir, name + ".onnx")
+        fname = name.replace("+", "_")
+        path = os.path.join(out_dir, fname + ".onnx")
         onnx.save_model(sub, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=name + ".onnx.data", size_threshold=1024)
+                        location=fname + ".onnx.data", size_threshold=1024)
         del sub
         shape = shapes(path)
-        doc.append({"name": name, "file": name + ".onnx",
-                    "inputs": [{"name": i, "shape": shape(i)} for i in ins], "outputs": outs})
-        print("bench_split: %s.onnx: %s -> %s" % (name, [(d["name"], d["shape"]) for d in doc[-1]["inputs"]], outs))
+        doc.append({"name": name, "file": fname + ".onnx",
+                    "inputs": [{"name": i, "shape": shape(i), "type": elem(path, i)} for i in ins], "outputs": outs})
+        print("bench_split: %s: %s -> %s" % (name, [(d["name"], d["shape"]) for d in doc[-1]["inputs"]], outs))
     with open(os.path.join(out_dir, "split.json"), "w") as fh:
         json.dump(doc, fh, indent=1)
 
