@@ -94,7 +94,7 @@ def main(argv=None):
     trim()
     rep["rss_loaded_mb"] = rss_mb()
 
-    vt = Timer(enc.vit)
+    vt, lt = Timer(enc.vit), Timer(enc.layer0)
     rt = [Timer(enc.perceiver)] + ([Timer(enc.perceiver_gripper)] if enc.perceiver_gripper is not None else [])
     tk, mk = T.prompt_tokens(T.BPE(tok_json), INSTRUCTION, a.max_tokens, ids["<PAD>"])
     tokens, mask = torch.tensor([tk]), torch.tensor([mk], dtype=torch.float32)
@@ -107,7 +107,7 @@ def main(argv=None):
     def phase(depth, steps):
         rows = []
         for s in range(steps + 1):
-            vt.total = 0.0
+            vt.total = lt.total = 0.0
             for r in rt:
                 r.total = 0.0
             t0 = time.perf_counter()
@@ -127,10 +127,10 @@ def main(argv=None):
                 t_head += time.perf_counter() - t1
             total = time.perf_counter() - t0
             if s > 0:  # the first step warms up
-                rows.append((vt.total, sum(r.total for r in rt), t_enc, t_blocks, t_head, total))
+                rows.append((vt.total, sum(r.total for r in rt), t_enc, t_blocks, t_head, total, lt.total))
         med = lambda xs: 1000 * statistics.median(xs)
         return {"exit": depth, "vision_ms": med([r[0] for r in rows]), "resampler_ms": med([r[1] for r in rows]),
-                "encoder_ms": med([r[2] for r in rows]),
+                "encoder_ms": med([r[2] for r in rows]), "layer0_ms": med([r[6] for r in rows]),
                 "block_ms": [med([r[3][k] for r in rows]) for k in range(depth)],
                 "head_ms": med([r[4] for r in rows]), "head_evaluations": depth + 1, "step_ms": med([r[5] for r in rows])}
 
@@ -146,7 +146,8 @@ def main(argv=None):
     print("resident memory: %.0f MB before load, %.0f MB loaded, %.0f MB after the first steps, %.0f MB with blocks past exit 1 freed"
           % (rep["rss_before_load_mb"], rep["rss_loaded_mb"], rep["rss_after_first_step_mb"], rep["rss_capped_exit1_mb"]))
     print("%-28s %10s %10s" % ("stage (ms)", "full", "exit 1"))
-    for name, key in (("  vision (2 cameras)", "vision_ms"), ("  resampler (2)", "resampler_ms"), ("encoder (all of it)", "encoder_ms")):
+    for name, key in (("  vision (2 cameras)", "vision_ms"), ("  resampler (2)", "resampler_ms"),
+                      ("  layer 0", "layer0_ms"), ("encoder (all of it)", "encoder_ms")):
         print("%-28s %10.1f %10.1f" % (name, f[key], x[key]))
     for k, t in enumerate(f["block_ms"]):
         print("%-28s %10.1f %10s" % ("block %d" % (k + 1), t, "%.1f" % x["block_ms"][k] if k < len(x["block_ms"]) else "-"))
@@ -154,6 +155,8 @@ def main(argv=None):
     print("%-28s %10.1f %10.1f" % ("step", f["step_ms"], x["step_ms"]))
     dF, dX = sum(f["block_ms"]), sum(x["block_ms"])
     print("decoder blocks: %.1f ms -> %.1f ms (wall-time saving %.1f%%)" % (dF, dX, 100 * (1 - dX / dF)))
+    l0 = f["layer0_ms"]
+    print("decoder with layer 0: %.1f ms -> %.1f ms (wall-time saving %.1f%%)" % (l0 + dF, l0 + dX, 100 * (1 - (l0 + dX) / (l0 + dF))))
     print("vision share of the step: %.0f%% at full depth, %.0f%% at exit 1" % (100 * f["vision_ms"] / f["step_ms"], 100 * x["vision_ms"] / x["step_ms"]))
     if a.json:
         with open(a.json, "w") as fh:
