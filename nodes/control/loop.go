@@ -21,13 +21,15 @@ type Loop struct {
 	eng         *policy.Engine
 	needGripper bool // the model has a gripper camera
 
-	mu    sync.Mutex // guards inbox, nextSeq and the live limits
+	mu    sync.Mutex // guards inbox, nextSeq, the supersession count and the live limits
 	inbox struct {
 		static, gripper *frame
 		instruction     string
 		episode         uint64 // counts instruction messages and resets
 	}
 	nextSeq  uint64
+	seenSeq  uint64 // the latest static frame a tick has seen
+	replaced uint64 // static frames replaced before a tick saw them, not yet counted
 	clamp    float32
 	maxAge   time.Duration
 	deadline time.Duration
@@ -88,12 +90,21 @@ func (l *Loop) SetLimits(maxAge time.Duration, clamp float64) {
 
 // OnStaticImage takes a static camera image.
 func (l *Loop) OnStaticImage(m *msgs.Image) {
-	l.take(func() { l.nextSeq++; l.inbox.static.setRaw(m, l.nextSeq) })
+	l.take(func() { l.newStatic(); l.inbox.static.setRaw(m, l.nextSeq) })
 }
 
 // OnStaticCompressed takes a compressed static camera image.
 func (l *Loop) OnStaticCompressed(m *msgs.CompressedImage) {
-	l.take(func() { l.nextSeq++; l.inbox.static.setCompressed(m, l.nextSeq) })
+	l.take(func() { l.newStatic(); l.inbox.static.setCompressed(m, l.nextSeq) })
+}
+
+// newStatic numbers a new static frame, noting (under mu) when it replaces
+// one that no tick has seen: that frame ends Superseded, silently otherwise.
+func (l *Loop) newStatic() {
+	if old := l.inbox.static.seq; old != 0 && old != l.seenSeq {
+		l.replaced++
+	}
+	l.nextSeq++
 }
 
 // OnGripperImage takes a gripper camera image.
@@ -165,6 +176,9 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	seq := in.static.seq
 	instruction, episode := in.instruction, in.episode
 	maxAge, clamp, deadline, fallback := l.maxAge, l.clamp, l.deadline, l.fallback
+	l.seenSeq = seq
+	replaced := l.replaced
+	l.replaced = 0
 	fresh := seq != 0 && seq != l.lastSeq
 	// Cameras are not synchronised: wait until the gripper image of this
 	// frame (or a newer one) is in, so both views are of the same moment.
@@ -184,6 +198,9 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	}
 	l.mu.Unlock()
 
+	for ; replaced > 0; replaced-- {
+		l.outcome(Superseded)
+	}
 	if l.waitSeq != 0 && l.waitSeq != seq {
 		l.outcome(l.waitReason) // a newer frame replaced one that waited
 	}

@@ -392,3 +392,39 @@ func TestTickAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per tick, want 0", allocs)
 	}
 }
+
+// Only the latest static image steps. One replaced before any tick saw it
+// (images faster than steps, or arriving together) is counted Superseded,
+// never silently lost; one a tick saw waiting keeps the reason it waited
+// for, counted once.
+func TestSupersededFramesCounted(t *testing.T) {
+	r := newRig(t, nil)
+	r.l.OnInstruction("move")
+	for i := int64(0); i < 3; i++ { // three images before a tick
+		r.l.OnStaticImage(rgbImage(now+i, 1))
+	}
+	if _, skip, _ := r.l.Tick(now + 2); skip != Stepped {
+		t.Fatalf("skip %v, want the latest image stepped", skip)
+	}
+	r.l.needGripper = true
+	r.l.OnStaticImage(rgbImage(now+3, 1))
+	if _, skip, _ := r.l.Tick(now + 3); skip != Incomplete {
+		t.Fatalf("skip %v, want %v", skip, Incomplete)
+	}
+	r.l.OnStaticImage(rgbImage(now+4, 1)) // replaces the one seen waiting
+	r.l.OnStaticImage(rgbImage(now+5, 1)) // replaces one no tick saw
+	r.l.OnGripperImage(rgbImage(now+5, 1))
+	if _, skip, _ := r.l.Tick(now + 5); skip != Stepped {
+		t.Fatalf("skip %v, want the latest image stepped", skip)
+	}
+	c := r.l.Counts()
+	want := map[Skip]uint64{Superseded: 3, Incomplete: 1, Stepped: 2}
+	for s, n := range want {
+		if c.ByReason[s] != n {
+			t.Errorf("%v: %d, want %d", s, c.ByReason[s], n)
+		}
+	}
+	if v := diagValues(r.n.Diagnostics()); v["no action in window: "+Superseded.String()] != "3" {
+		t.Fatalf("diagnostics %v", v)
+	}
+}

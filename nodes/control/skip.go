@@ -5,7 +5,7 @@ type Skip int
 
 // Reasons a tick did not produce an action. The zero value means it did.
 // The reasons a frame can end without an action (NoInstruction,
-// Incomplete, NoClock, Stale, Failed, OverDeadline) are counted over the
+// Incomplete, NoClock, Stale, Failed, OverDeadline, Superseded) are counted over the
 // diagnostics window; NoImage and NotNew only say that there was nothing
 // to step.
 const (
@@ -18,13 +18,19 @@ const (
 	Stale              // the static image is older than input.max_age_ms
 	Failed             // the step failed (a policy.StepError): nothing published
 	OverDeadline       // control.deadline_ms passed before the first exit
+	// Superseded: a newer static image arrived before any tick saw this
+	// one. Only the latest image steps (nothing queues), so images that
+	// come faster than steps, or together, end this way. Counted by the
+	// tick after the image that replaced it.
+	Superseded
 )
 
 // NumSkips is the number of Skip values, Stepped included.
-const NumSkips = int(OverDeadline) + 1
+const NumSkips = int(Superseded) + 1
 
 var skipNames = [NumSkips]string{"stepped", "no static image yet", "no new static image", "no instruction yet",
-	"no gripper image for this frame", "waiting for /clock", "stale image", "step failed", "over deadline"}
+	"no gripper image for this frame", "waiting for /clock", "stale image", "step failed", "over deadline",
+	"replaced by a newer image before it could step"}
 
 func (s Skip) String() string {
 	if s < 0 || int(s) >= NumSkips {
@@ -46,6 +52,8 @@ func (s Skip) Hint() string {
 		return "the image stamp is older than input.max_age_ms on ROS time: check the camera's clock, or use_sim_time with ros2 bag play --clock"
 	case OverDeadline:
 		return "control.deadline_ms passed before the first exit: raise it, or lower the load"
+	case Superseded:
+		return "only the latest image steps: images come faster than steps, or arrived together"
 	}
 	return ""
 }
