@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/deervla/deer_vla/msgs"
+	"github.com/foxglove/mcap/go/mcap"
 )
 
 // written is one message a test wrote, to compare with what is read back.
@@ -132,4 +133,19 @@ func copyFile(t testing.TB, src, dst string) {
 	if err := os.WriteFile(dst, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// inspectMCAP opens an MCAP file for inspection; it is closed with the test.
+func inspectMCAP(t *testing.T, path string) *mcap.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	r, err := mcap.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

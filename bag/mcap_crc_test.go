@@ -14,16 +14,7 @@ import (
 // chunkIndexes returns the chunk index of an MCAP file, which must have one.
 func chunkIndexes(t *testing.T, path string) []*mcap.ChunkIndex {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := mcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := r.Info()
+	info, err := inspectMCAP(t, path).Info()
 	if err != nil || len(info.ChunkIndexes) == 0 {
 		t.Fatalf("no chunk index: %v", err)
 	}

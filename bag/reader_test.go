@@ -273,20 +273,7 @@ func TestCorruptMessageRecord(t *testing.T) {
 func TestCorruptChunkIndex(t *testing.T) {
 	dir := writeBag(t, filepath.Join(t.TempDir(), "rec"), WriterOptions{}, sampleMessages(t))
 	path := mcapFile(t, dir)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := mcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := r.Info()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ci := info.ChunkIndexes[0]
+	ci := chunkIndexes(t, path)[0]
 	data := mustRead(t, path)
 	// Find the chunk index record by its start offset and length fields.
 	var key [16]byte
@@ -300,7 +287,7 @@ func TestCorruptChunkIndex(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(path)
+	_, err := Open(path)
 	if err == nil || !strings.Contains(err.Error(), "bag: "+path+": chunk index 0: chunk at offset") {
 		t.Fatalf("err = %v", err)
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/foxglove/mcap/go/mcap"
-
 	"github.com/deervla/deer_vla/msgs"
 )
 
@@ -104,15 +102,7 @@ func TestRoundTripDecodes(t *testing.T) {
 // and the rosbag2 metadata record.
 func TestMCAPContents(t *testing.T) {
 	dir := writeBag(t, filepath.Join(t.TempDir(), "rec"), WriterOptions{}, sampleMessages(t))
-	f, err := os.Open(mcapFile(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := mcap.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := inspectMCAP(t, mcapFile(t, dir))
 	if p := r.Header().Profile; p != "ros2" {
 		t.Errorf("header profile = %q, want ros2", p)
 	}
