@@ -70,8 +70,6 @@ func (r *Report) problem(format string, args ...any) {
 	}
 }
 
-func (r *Report) notRun(why string) { r.NotRun[why]++ }
-
 // NotRunTotal is how many static images got no action.
 func (r *Report) NotRunTotal() int {
 	n := 0

@@ -73,7 +73,9 @@ func Run(cfg Config, node *control.Node, onStep func(*control.Output)) (*Report,
 			return nil, err
 		}
 	}
+	before := p.loop.Counts()
 	runErr := p.play(in)
+	p.countNotRun(before)
 	if p.out != nil {
 		if err := p.out.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("replay: output bag %s: %w", cfg.OutBag, err)
@@ -116,12 +118,6 @@ type player struct {
 	// jumped over instead of run (see ticksThrough).
 	dirty bool
 
-	// The latest static image no tick has consumed yet (it got neither an
-	// action nor a failure), and why the last tick that saw it did not
-	// step ("" when no tick saw it).
-	pending    bool
-	pendingWhy string
-
 	last int64 // log time of the last message
 	img  msgs.Image
 	cimg msgs.CompressedImage
@@ -129,9 +125,9 @@ type player struct {
 	act  msgs.Action
 }
 
-// notDue is why a static image got no action when no tick came between it
-// and the next image (control.rate_hz below the image rate) or the end.
-const notDue = "no tick before the next image (control.rate_hz)"
+// notDue is why a static image got no action when the bag ended before a
+// tick saw it (at control.rate_hz; on every image, each image ticks).
+const notDue = "no tick before the bag ended (control.rate_hz)"
 
 func (p *player) play(in *bag.Reader) error {
 	var msg bag.Message
@@ -139,11 +135,7 @@ func (p *player) play(in *bag.Reader) error {
 	for {
 		err := in.Next(&msg)
 		if errors.Is(err, io.EOF) {
-			if err := p.ticksThrough(p.last); err != nil {
-				return err
-			}
-			p.settlePending()
-			return nil
+			return p.ticksThrough(p.last)
 		}
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
@@ -171,7 +163,6 @@ func (p *player) play(in *bag.Reader) error {
 		case t.Static, t.Gripper:
 			if decodeErr = p.img.UnmarshalCDR(msg.Data); decodeErr == nil {
 				if msg.Topic == t.Static {
-					p.newStatic()
 					p.loop.OnStaticImage(&p.img)
 				} else {
 					p.loop.OnGripperImage(&p.img)
@@ -180,7 +171,6 @@ func (p *player) play(in *bag.Reader) error {
 		case t.StaticCompressed, t.GripperCompressed:
 			if decodeErr = p.cimg.UnmarshalCDR(msg.Data); decodeErr == nil {
 				if msg.Topic == t.StaticCompressed {
-					p.newStatic()
 					p.loop.OnStaticCompressed(&p.cimg)
 				} else {
 					p.loop.OnGripperCompressed(&p.cimg)
@@ -208,29 +198,37 @@ func (p *player) play(in *bag.Reader) error {
 			if err := p.tick(msg.LogTimeNanos); err != nil {
 				return err
 			}
+			// Queued images (held back for their gripper image) step
+			// now, one tick each, as the node ticks again at once.
+			for p.loop.Backlog() {
+				if err := p.tick(msg.LogTimeNanos); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }
 
-// newStatic notes a new static image: the previous one, if no tick
-// consumed it, will never get an action.
-func (p *player) newStatic() {
-	p.settlePending()
-	p.pending, p.pendingWhy = true, ""
-}
-
-// settlePending counts the pending static image as not run, by the reason
-// its last tick gave.
-func (p *player) settlePending() {
-	if !p.pending {
-		return
+// countNotRun fills the report's images without an action, by reason,
+// from the loop's own counts since before: every static image that
+// entered the loop is counted there once, by how it ended, except those
+// still queued when the bag ended, which end now.
+func (p *player) countNotRun(before control.Counts) {
+	if n := p.loop.Abandon(); n > 0 {
+		p.rep.NotRun[notDue] += n
 	}
-	why := p.pendingWhy
-	if why == "" {
-		why = notDue
+	after := p.loop.Counts()
+	for s := control.Skip(0); int(s) < control.NumSkips; s++ {
+		n := int(after.ByReason[s] - before.ByReason[s])
+		if s == control.Stepped || n == 0 {
+			continue
+		}
+		why := s.String()
+		if s == control.Failed {
+			why = Failed
+		}
+		p.rep.NotRun[why] += n
 	}
-	p.rep.notRun(why)
-	p.pending = false
 }
 
 // ticksThrough runs the fixed-rate ticks due at or before time last.
@@ -278,30 +276,20 @@ func (p *player) tick(now int64) error {
 	if err != nil {
 		p.rep.StepErrors++
 		p.rep.problem("step at %d ns failed: %v", now, err)
-		if p.pending {
-			p.pending = false
-			p.rep.notRun(Failed)
-		}
 		return nil
 	}
 	if skip == control.OverDeadline {
 		// The frame's step ran and was cut before its first exit: counted
-		// now, like a failed step. A fallback action (control.deadline_fallback)
-		// goes to the output bag, flagged in its step record, but is not
-		// the policy's action: the report's figures leave it out.
-		if p.pending {
-			p.pending = false
-			p.rep.notRun(skip.String())
-		}
+		// by the loop, like a failed step. A fallback action
+		// (control.deadline_fallback) goes to the output bag, flagged in
+		// its step record, but is not the policy's action: the report's
+		// figures leave it out.
 		if out != nil && p.out != nil {
 			return p.writeOutput(now, out)
 		}
 		return nil
 	}
 	if skip != control.Stepped {
-		if p.pending {
-			p.pendingWhy = skip.String()
-		}
 		if skip == control.NoClock {
 			// Waiting for time to start (a tick at time 0): the next tick
 			// may step without a new message, so it must run.
@@ -309,7 +297,6 @@ func (p *player) tick(now int64) error {
 		}
 		return nil
 	}
-	p.pending = false
 	p.rep.addStep(out)
 	if p.onStep != nil {
 		p.onStep(out)

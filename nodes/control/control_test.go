@@ -156,8 +156,9 @@ func TestLoopSkipsAndSteps(t *testing.T) {
 	}
 }
 
-// Only the latest image is used; older ones are dropped, not queued.
-func TestLoopLatestImageWins(t *testing.T) {
+// Images that arrive together (as the first frames of a ros2 bag play
+// do) all step, oldest first, one tick each: Backlog says to tick again.
+func TestLoopStepsEveryImageInOrder(t *testing.T) {
 	n, be := newTestNode(t)
 	l := n.Loop()
 	l.OnInstruction("move")
@@ -165,14 +166,43 @@ func TestLoopLatestImageWins(t *testing.T) {
 	for v := byte(1); v <= 5; v++ {
 		l.OnStaticImage(rgbImage(now, v*10))
 	}
-	if _, _, err := l.Tick(now); err != nil {
+	for v := byte(1); v <= 5; v++ {
+		if _, skip, err := l.Tick(now); skip != Stepped || err != nil {
+			t.Fatalf("image %d: %v %v", v, skip, err)
+		}
+		if got := be.Float32("static_image")[0]; math.Abs(float64(got)-float64(v*10)/255) > 1e-6 {
+			t.Fatalf("step %d saw %v, want image %d's %v", v, got, v, float64(v*10)/255)
+		}
+		if l.Backlog() != (v < 5) {
+			t.Fatalf("after image %d: backlog %v", v, l.Backlog())
+		}
+	}
+	if _, skip, _ := l.Tick(now); skip != NotNew {
+		t.Fatalf("skip %v, want %v", skip, NotNew)
+	}
+}
+
+// At a fixed control rate a tick steps the latest image only: the others
+// are replaced, and counted so.
+func TestLoopFixedRateStepsLatest(t *testing.T) {
+	n, be := newTestNode(t)
+	if err := n.SetParams(map[string]Value{ParamRateHz: Double(10)}); err != nil {
 		t.Fatal(err)
+	}
+	l := n.Loop()
+	l.OnInstruction("move")
+	now := int64(time.Hour)
+	for v := byte(1); v <= 5; v++ {
+		l.OnStaticImage(rgbImage(now, v*10))
+	}
+	if _, skip, err := l.Tick(now); skip != Stepped || err != nil || l.Backlog() {
+		t.Fatalf("%v %v backlog %v", skip, err, l.Backlog())
 	}
 	if got := be.Float32("static_image")[0]; math.Abs(float64(got)-50.0/255) > 1e-6 {
 		t.Fatalf("model saw %v, want the latest image's %v", got, 50.0/255)
 	}
-	if be.Step != 1 {
-		t.Fatalf("%d steps for 5 images, want 1", be.Step)
+	if c := l.Counts(); be.Step != 1 || c.ByReason[Superseded] != 4 {
+		t.Fatalf("%d steps, %d superseded for 5 images, want 1 and 4", be.Step, c.ByReason[Superseded])
 	}
 }
 

@@ -13,10 +13,11 @@ import (
 	"github.com/deervla/deer_vla/policy"
 )
 
-// frame is the latest image from one camera: raw pixels, or compressed
-// bytes that the stepping goroutine decodes (callbacks never decode).
+// frame is one image from one camera: raw pixels, or compressed bytes
+// that the stepping goroutine decodes (callbacks never decode).
 type frame struct {
 	seq          uint64 // 0: no image yet
+	waited       Skip   // why a tick saw it wait (Stepped: no tick did)
 	stamp        msgs.Time
 	frameID      string
 	raw          policy.Image

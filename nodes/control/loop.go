@@ -15,34 +15,36 @@ import (
 // Loop is the control loop of the node, free of ROS: the ROS glue (or the
 // replay) hands it messages as they arrive and calls Tick when a step is
 // due. On* methods only copy into the inbox under a short lock, so
-// subscription callbacks never wait for inference; the latest message wins
-// and nothing queues. Tick runs on one goroutine at a time.
+// subscription callbacks never wait for inference. Images queue while the
+// loop keeps up and the newest wins when it falls behind (queue.go has
+// the rules). Tick runs on one goroutine at a time.
 type Loop struct {
 	eng         *policy.Engine
 	needGripper bool // the model has a gripper camera
 
-	mu    sync.Mutex // guards inbox, nextSeq, the supersession count and the live limits
+	mu    sync.Mutex // guards inbox, nextSeq and the live limits
 	inbox struct {
-		static, gripper *frame
+		static, gripper frameQueue
+		anyStatic       bool // a static image has arrived
 		instruction     string
 		episode         uint64 // counts instruction messages and resets
+		everyImage      bool   // queue static images (control.rate_hz 0), not only the latest
+		stepping        bool   // a step runs: a new static image replaces the queued ones
+		ended           [NumSkips]uint64
 	}
 	nextSeq  uint64
-	seenSeq  uint64 // the latest static frame a tick has seen
-	replaced uint64 // static frames replaced before a tick saw them, not yet counted
 	clamp    float32
 	maxAge   time.Duration
 	deadline time.Duration
 	fallback Fallback
 
 	// Owned by the goroutine that calls Tick.
-	static, gripper *frame
-	lastSeq         uint64
+	static, gripper *frame // the frames of the step running or last run
 	lastEpisode     uint64
+	took            bool // this tick took a static image from the queue
+	backlog         bool // the last tick took a static image and another is queued
 	out             Output
 	window          *Window
-	waitSeq         uint64 // the static frame held back by waitReason, 0: none
-	waitReason      Skip
 	stage           string // what the step is doing, for a recovered panic
 	prev            struct {
 		valid   bool
@@ -70,12 +72,14 @@ type Output struct {
 }
 
 // NewLoop wraps an engine; window is the diagnostics window in steps.
+// Every static image is stepped (SetEveryImage(true)) until told otherwise.
 func NewLoop(eng *policy.Engine, window int) *Loop {
 	l := &Loop{eng: eng, window: NewWindow(window), static: &frame{}, gripper: &frame{}, wall: time.Now}
 	for _, c := range eng.Manifest().Cameras {
 		l.needGripper = l.needGripper || c.Slot == policy.SlotGripper
 	}
-	l.inbox.static, l.inbox.gripper = &frame{}, &frame{}
+	l.inbox.static, l.inbox.gripper = newFrameQueue(), newFrameQueue()
+	l.inbox.everyImage = true
 	l.started = l.wall()
 	return l
 }
@@ -88,33 +92,33 @@ func (l *Loop) SetLimits(maxAge time.Duration, clamp float64) {
 	l.mu.Unlock()
 }
 
+// SetEveryImage says whether every static image is to be stepped, in
+// order, while the loop keeps up (on: control.rate_hz 0, a step per image)
+// or each tick steps only the latest (off: a fixed control rate).
+func (l *Loop) SetEveryImage(on bool) {
+	l.mu.Lock()
+	l.inbox.everyImage = on
+	l.mu.Unlock()
+}
+
 // OnStaticImage takes a static camera image.
 func (l *Loop) OnStaticImage(m *msgs.Image) {
-	l.take(func() { l.newStatic(); l.inbox.static.setRaw(m, l.nextSeq) })
+	l.take(func() { l.nextStatic().setRaw(m, l.nextSeq) })
 }
 
 // OnStaticCompressed takes a compressed static camera image.
 func (l *Loop) OnStaticCompressed(m *msgs.CompressedImage) {
-	l.take(func() { l.newStatic(); l.inbox.static.setCompressed(m, l.nextSeq) })
-}
-
-// newStatic numbers a new static frame, noting (under mu) when it replaces
-// one that no tick has seen: that frame ends Superseded, silently otherwise.
-func (l *Loop) newStatic() {
-	if old := l.inbox.static.seq; old != 0 && old != l.seenSeq {
-		l.replaced++
-	}
-	l.nextSeq++
+	l.take(func() { l.nextStatic().setCompressed(m, l.nextSeq) })
 }
 
 // OnGripperImage takes a gripper camera image.
 func (l *Loop) OnGripperImage(m *msgs.Image) {
-	l.take(func() { l.nextSeq++; l.inbox.gripper.setRaw(m, l.nextSeq) })
+	l.take(func() { l.nextGripper().setRaw(m, l.nextSeq) })
 }
 
 // OnGripperCompressed takes a compressed gripper camera image.
 func (l *Loop) OnGripperCompressed(m *msgs.CompressedImage) {
-	l.take(func() { l.nextSeq++; l.inbox.gripper.setCompressed(m, l.nextSeq) })
+	l.take(func() { l.nextGripper().setCompressed(m, l.nextSeq) })
 }
 
 // OnInstruction takes the language instruction. Every instruction message
@@ -162,63 +166,90 @@ func (l *Loop) Window() *Window { return l.window }
 // frame is stepped once the clock makes it fresh.
 func (l *Loop) WaitsForClock() bool { return l.clockWait.Load() }
 
+// Backlog reports whether the last Tick took a static image and another
+// one is queued to step next: tick again at once, as no new message will
+// ask for it (never at a fixed control rate, whose ticks keep the rate).
+// Use it from the Tick goroutine.
+func (l *Loop) Backlog() bool { return l.backlog }
+
 // Tick runs one step if one is due, at ROS time now (nanoseconds; under
-// use_sim_time the latest /clock, 0 before the first). It returns the
-// output to publish (nil: nothing), and why there is no policy action
-// (Stepped: there is one). A failed step returns Failed and its error,
-// naming the stage (a *policy.StepError); the loop goes on with the next
-// image. A step whose deadline passes before its first exit returns
-// OverDeadline, with the fallback action as output when
-// control.deadline_fallback gives one.
+// use_sim_time the latest /clock, 0 before the first). It steps the oldest
+// queued static image. It returns the output to publish (nil: nothing),
+// and why there is no policy action (Stepped: there is one). A failed step
+// returns Failed and its error, naming the stage (a *policy.StepError);
+// the loop goes on with the next image. A step whose deadline passes
+// before its first exit returns OverDeadline, with the fallback action as
+// output when control.deadline_fallback gives one.
 func (l *Loop) Tick(now int64) (*Output, Skip, error) {
+	l.took = false
+	out, skip, err := l.tick(now)
+	if l.took {
+		l.mu.Lock()
+		l.inbox.stepping = false
+		l.backlog = l.inbox.everyImage && l.inbox.static.n > 0
+		l.mu.Unlock()
+	}
+	return out, skip, err
+}
+
+// tick is Tick less the end of a step (see Tick).
+func (l *Loop) tick(now int64) (*Output, Skip, error) {
+	l.backlog = false
 	l.mu.Lock()
 	in := &l.inbox
-	seq := in.static.seq
+	if !in.everyImage { // a fixed rate: the latest image only
+		for in.static.n > 1 {
+			l.dropped(in.static.dropOldest(), false)
+		}
+	}
+	ended := in.ended
+	in.ended = [NumSkips]uint64{}
 	instruction, episode := in.instruction, in.episode
 	maxAge, clamp, deadline, fallback := l.maxAge, l.clamp, l.deadline, l.fallback
-	l.seenSeq = seq
-	replaced := l.replaced
-	l.replaced = 0
-	fresh := seq != 0 && seq != l.lastSeq
-	// Cameras are not synchronised: wait until the gripper image of this
-	// frame (or a newer one) is in, so both views are of the same moment.
-	incomplete := fresh && l.needGripper && (in.gripper.seq == 0 || in.gripper.stamp.Nanos() < in.static.stamp.Nanos())
-	// Before the first /clock a frame's age is unknown: it waits, not
-	// consumed, and steps on the first tick after /clock if still fresh.
-	ready := fresh && !incomplete && instruction != "" && !(now == 0 && maxAge > 0)
-	if ready {
-		// Swap buffers: the inbox gets the old frames' storage back, and
-		// keeps the sequence numbers so later ticks see "not new".
-		l.static, in.static = in.static, l.static
-		in.static.seq = seq
-		if in.gripper.seq > l.gripper.seq {
-			l.gripper, in.gripper = in.gripper, l.gripper
-			in.gripper.seq, in.gripper.stamp = l.gripper.seq, l.gripper.stamp
+	anyStatic, queued := in.anyStatic, in.static.n > 0
+	wait := Stepped // why the oldest image waits
+	if queued {
+		f := in.static.at(0)
+		g, paired := l.gripperFor(f)
+		switch {
+		// Cameras are not synchronised: wait until the gripper image of
+		// this frame (or a newer one) is in, so both views are of the
+		// same moment.
+		case l.needGripper && !paired:
+			wait = Incomplete
+		case instruction == "":
+			wait = NoInstruction
+		// Before the first /clock a frame's age is unknown: it waits, not
+		// consumed, and steps on the first tick after /clock if still fresh.
+		case now == 0 && maxAge > 0:
+			wait = NoClock
+		}
+		if wait != Stepped {
+			// The frames behind it wait for the same: the instruction and
+			// the clock are the loop's, and a later frame has a later stamp.
+			for i := 0; i < in.static.n; i++ {
+				in.static.at(i).waited = wait
+			}
+		} else {
+			l.static = in.static.take(l.static)
+			if l.needGripper && g >= 0 {
+				l.takeGripper(g)
+			}
+			in.stepping, l.took = true, true
 		}
 	}
 	l.mu.Unlock()
 
-	for ; replaced > 0; replaced-- {
-		l.outcome(Superseded)
-	}
-	if l.waitSeq != 0 && l.waitSeq != seq {
-		l.outcome(l.waitReason) // a newer frame replaced one that waited
-	}
-	l.waitSeq = 0
-	l.clockWait.Store(fresh && !incomplete && instruction != "" && !ready)
+	l.record(&ended)
+	l.clockWait.Store(wait == NoClock)
 	switch {
-	case seq == 0:
+	case !anyStatic:
 		return l.skip(NoImage)
-	case !fresh:
+	case !queued:
 		return nil, NotNew, nil
-	case incomplete:
-		return l.wait(seq, Incomplete)
-	case instruction == "":
-		return l.wait(seq, NoInstruction)
-	case !ready:
-		return l.wait(seq, NoClock)
+	case wait != Stepped:
+		return l.skip(wait)
 	}
-	l.lastSeq = seq
 	if age := time.Duration(now - l.static.stamp.Nanos()); maxAge > 0 && (age > maxAge || age < -maxAge) {
 		l.outcome(Stale)
 		return l.skip(Stale)
@@ -230,17 +261,40 @@ func (l *Loop) Tick(now int64) (*Output, Skip, error) {
 	return l.step(instruction, clamp, deadline, fallback)
 }
 
+// Abandon ends every queued static image without a step, as a replay does
+// at the end of its bag. Each one a tick saw waiting is counted with the
+// reason it waited for; it returns how many no tick saw (not counted).
+// Use it from the Tick goroutine.
+func (l *Loop) Abandon() (unseen int) {
+	l.mu.Lock()
+	in := &l.inbox
+	for in.static.n > 0 {
+		if f := in.static.dropOldest(); f.waited != Stepped {
+			in.ended[f.waited]++
+		} else {
+			unseen++
+		}
+	}
+	ended := in.ended
+	in.ended = [NumSkips]uint64{}
+	l.mu.Unlock()
+	l.record(&ended)
+	return unseen
+}
+
+// record counts the static images the inbox ended without a step.
+func (l *Loop) record(ended *[NumSkips]uint64) {
+	for s, n := range ended {
+		for ; n > 0; n-- {
+			l.outcome(Skip(s))
+		}
+	}
+}
+
 // skip records a tick's reason for diagnostics.
 func (l *Loop) skip(s Skip) (*Output, Skip, error) {
 	l.lastReason.Store(int32(s))
 	return nil, s, nil
-}
-
-// wait holds frame seq back for reason s; it is counted if a newer frame
-// replaces it while it waits.
-func (l *Loop) wait(seq uint64, s Skip) (*Output, Skip, error) {
-	l.waitSeq, l.waitReason = seq, s
-	return l.skip(s)
 }
 
 // outcome counts how a frame ended.

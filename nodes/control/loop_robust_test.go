@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -121,7 +122,7 @@ func TestPanicsAreStepErrors(t *testing.T) {
 	var buf bytes.Buffer
 	png.Encode(&buf, img)
 	r.l.OnStaticCompressed(&msgs.CompressedImage{Header: msgs.Header{Stamp: msgs.TimeFromNanos(now)}, Format: "png", Data: buf.Bytes()})
-	r.l.inbox.static.rgba = &image.RGBA{Rect: img.Rect, Stride: img.Stride, Pix: make([]byte, 3)}
+	r.l.inbox.static.at(0).rgba = &image.RGBA{Rect: img.Rect, Stride: img.Stride, Pix: make([]byte, 3)}
 	_, skip, err = r.l.Tick(now)
 	if skip != Failed || !errors.As(err, &se) || se.Stage != "static camera" || !strings.Contains(err.Error(), "panic: runtime error") {
 		t.Fatalf("skip %v error %v, want Failed at static camera with the panic", skip, err)
@@ -221,7 +222,7 @@ func TestLoopDeadline(t *testing.T) {
 // replaces them.
 func TestSkipReasonsCounted(t *testing.T) {
 	r := newRig(t, nil)
-	for v := byte(1); v <= 3; v++ {
+	for v := byte(1); v <= 3; v++ { // each replaces the last: no burst once a task starts
 		if _, skip, _ := r.frame(v); skip != NoInstruction {
 			t.Fatalf("skip %v, want %v", skip, NoInstruction)
 		}
@@ -235,28 +236,35 @@ func TestSkipReasonsCounted(t *testing.T) {
 	if _, skip, _ := r.l.Tick(now); skip != Stepped {
 		t.Fatalf("with the gripper image: %v", skip)
 	}
-	for i := int64(1); i <= 2; i++ { // newer than the gripper image
+	// Newer than the gripper image, they queue while they wait; the two
+	// oldest fall out of the full queue.
+	for i := int64(1); i <= QueueDepth+2; i++ {
 		r.l.OnStaticImage(rgbImage(now+i, 1))
 		if _, skip, _ := r.l.Tick(now); skip != Incomplete {
 			t.Fatalf("skip %v, want %v", skip, Incomplete)
 		}
 	}
-	r.l.needGripper = false
+	r.l.OnGripperImage(rgbImage(now+QueueDepth+2, 1))
+	for i := 0; i < QueueDepth; i++ {
+		if _, skip, _ := r.l.Tick(now); skip != Stepped {
+			t.Fatalf("queued frame %d: %v", i, skip)
+		}
+	}
 	r.l.OnStaticImage(rgbImage(now-int64(time.Second), 5))
 	if _, skip, _ := r.l.Tick(now); skip != Stale {
 		t.Fatalf("skip %v, want %v", skip, Stale)
 	}
 	c := r.l.Counts()
-	// Each frame counts once, by the reason it last waited for when a
-	// newer one replaced it: frames 1-3 for the instruction, 5 and 6 for
-	// their gripper images; 4 stepped, 7 was stale.
-	want := map[Skip]uint64{NoInstruction: 3, Incomplete: 2, Stale: 1, Stepped: 1}
+	// Each frame counts once: frames 1-3 for the instruction, the two
+	// that fell out of the queue for their gripper images, the last one
+	// stale, the rest stepped.
+	want := map[Skip]uint64{NoInstruction: 3, Incomplete: 2, Stale: 1, Stepped: 1 + QueueDepth}
 	for s, n := range want {
 		if c.ByReason[s] != n {
 			t.Errorf("%v: %d, want %d", s, c.ByReason[s], n)
 		}
 	}
-	if v := diagValues(r.n.Diagnostics()); v["no action in window: no instruction yet"] != "3" || v["no action in window: no gripper image for this frame"] != "2" || v["frames in window"] != "7" {
+	if v := diagValues(r.n.Diagnostics()); v["no action in window: no instruction yet"] != "3" || v["no action in window: no gripper image for this frame"] != "2" || v["frames in window"] != fmt.Sprint(7+QueueDepth) {
 		t.Fatalf("diagnostics %v", v)
 	}
 }
@@ -323,6 +331,37 @@ func TestFrameBeforeFirstClockSteps(t *testing.T) {
 	r.l.OnStaticImage(rgbImage(t0, 1))
 	if _, skip, _ := r.l.Tick(t0 + int64(time.Hour)); skip != Stale {
 		t.Fatalf("late clock: %v, want %v", skip, Stale)
+	}
+}
+
+// Several frames that arrive before the first /clock, together or apart
+// (the start of ros2 bag play --clock), all wait, and each steps, in
+// order, once the clock makes it fresh: one action per image.
+func TestFramesBeforeFirstClockAllStep(t *testing.T) {
+	r := newRig(t, nil)
+	r.l.OnInstruction("move")
+	t0 := int64(50 * time.Second)
+	r.l.OnStaticImage(rgbImage(t0, 1))
+	r.l.OnStaticImage(rgbImage(t0+int64(100*time.Millisecond), 2)) // together: no tick between
+	if _, skip, _ := r.l.Tick(0); skip != NoClock || !r.l.WaitsForClock() {
+		t.Fatalf("before /clock: %v, waits %v", skip, r.l.WaitsForClock())
+	}
+	r.l.OnStaticImage(rgbImage(t0+int64(200*time.Millisecond), 3))
+	if _, skip, _ := r.l.Tick(0); skip != NoClock {
+		t.Fatalf("before /clock: %v", skip)
+	}
+	clock := t0 + int64(250*time.Millisecond)
+	for i := int64(0); i < 3; i++ {
+		out, skip, err := r.l.Tick(clock)
+		if err != nil || skip != Stepped || out.Action.Header.Stamp.Nanos() != t0+i*int64(100*time.Millisecond) {
+			t.Fatalf("image %d: %v %v", i+1, skip, err)
+		}
+		if r.l.Backlog() != (i < 2) || r.l.WaitsForClock() {
+			t.Fatalf("image %d: backlog %v, waits %v", i+1, r.l.Backlog(), r.l.WaitsForClock())
+		}
+	}
+	if c := r.l.Counts(); c.ByReason[Stepped] != 3 || c.ByReason[NoClock] != 0 || c.ByReason[Superseded] != 0 {
+		t.Fatalf("counts %v, want 3 stepped", c.ByReason)
 	}
 }
 
@@ -393,32 +432,44 @@ func TestTickAllocatesNothing(t *testing.T) {
 	}
 }
 
-// Only the latest static image steps. One replaced before any tick saw it
-// (images faster than steps, or arriving together) is counted Superseded,
-// never silently lost; one a tick saw waiting keeps the reason it waited
-// for, counted once.
+// A static image that arrives while a step runs replaces the queued ones:
+// the loop is behind, so the newest steps next, and each replaced one is
+// counted Superseded. Queued images each step with their own gripper image.
 func TestSupersededFramesCounted(t *testing.T) {
 	r := newRig(t, nil)
-	r.l.OnInstruction("move")
-	for i := int64(0); i < 3; i++ { // three images before a tick
-		r.l.OnStaticImage(rgbImage(now+i, 1))
-	}
-	if _, skip, _ := r.l.Tick(now + 2); skip != Stepped {
-		t.Fatalf("skip %v, want the latest image stepped", skip)
-	}
 	r.l.needGripper = true
-	r.l.OnStaticImage(rgbImage(now+3, 1))
-	if _, skip, _ := r.l.Tick(now + 3); skip != Incomplete {
-		t.Fatalf("skip %v, want %v", skip, Incomplete)
+	r.l.OnInstruction("move")
+	for i := int64(0); i < 3; i++ { // three frames arrive together
+		r.l.OnStaticImage(rgbImage(now+i, byte(10+i)))
+		r.l.OnGripperImage(rgbImage(now+i, byte(20+i)))
 	}
-	r.l.OnStaticImage(rgbImage(now+4, 1)) // replaces the one seen waiting
-	r.l.OnStaticImage(rgbImage(now+5, 1)) // replaces one no tick saw
-	r.l.OnGripperImage(rgbImage(now+5, 1))
-	if _, skip, _ := r.l.Tick(now + 5); skip != Stepped {
-		t.Fatalf("skip %v, want the latest image stepped", skip)
+	arrive := 0
+	r.be.BeforeRun = func(stage int) {
+		if stage == 0 && arrive > 0 { // during the first step: two more frames
+			arrive--
+			r.l.OnStaticImage(rgbImage(now+10, 30))
+			r.l.OnStaticImage(rgbImage(now+11, 31))
+			r.l.OnGripperImage(rgbImage(now+11, 41))
+		}
+	}
+	arrive = 1
+	if _, skip, _ := r.l.Tick(now + 2); skip != Stepped || !r.l.Backlog() {
+		t.Fatalf("skip %v backlog %v, want the first frame stepped, more queued", skip, r.l.Backlog())
+	}
+	// The test model has no gripper camera: look at the frame the step
+	// paired with the static one.
+	if g := r.l.gripper.raw.Data[0]; g != 20 {
+		t.Fatalf("first step's gripper view %v, want its own frame's 20", g)
+	}
+	if _, skip, _ := r.l.Tick(now + 11); skip != Stepped || r.l.Backlog() {
+		t.Fatalf("skip %v backlog %v, want the newest frame stepped, none left", skip, r.l.Backlog())
+	}
+	if s, g := r.be.Float32("static_image")[0], r.l.gripper.raw.Data[0]; math.Abs(float64(s)-31.0/255) > 1e-6 || g != 41 {
+		t.Fatalf("second step saw %v and %v, want the newest frame's %v and 41", s, g, 31.0/255)
 	}
 	c := r.l.Counts()
-	want := map[Skip]uint64{Superseded: 3, Incomplete: 1, Stepped: 2}
+	// Frames 2 and 3 were queued, and 4 arrived with 5 during the step.
+	want := map[Skip]uint64{Superseded: 3, Stepped: 2}
 	for s, n := range want {
 		if c.ByReason[s] != n {
 			t.Errorf("%v: %d, want %d", s, c.ByReason[s], n)

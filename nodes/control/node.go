@@ -74,6 +74,7 @@ func reasonFor(changes map[string]Value, err error) error {
 
 func (n *Node) applyLimits(p Params) {
 	n.loop.SetLimits(time.Duration(p.Double(ParamMaxImageAgeMs)*float64(time.Millisecond)), p.Double(ParamActionClamp))
+	n.loop.SetEveryImage(p.Period() == 0)
 	fallback, _ := ParseFallback(p.Str(ParamDeadlineFallback)) // checked by With
 	n.loop.SetDeadline(time.Duration(p.Double(ParamDeadlineMs)*float64(time.Millisecond)), fallback)
 }

@@ -18,10 +18,10 @@ const (
 	Stale              // the static image is older than input.max_age_ms
 	Failed             // the step failed (a policy.StepError): nothing published
 	OverDeadline       // control.deadline_ms passed before the first exit
-	// Superseded: a newer static image arrived before any tick saw this
-	// one. Only the latest image steps (nothing queues), so images that
-	// come faster than steps, or together, end this way. Counted by the
-	// tick after the image that replaced it.
+	// Superseded: a newer static image replaced this one before it could
+	// step: it arrived while a step ran (images faster than steps: the
+	// newest wins), or at a fixed control rate between two ticks. Counted
+	// by the tick after the image that replaced it.
 	Superseded
 )
 
@@ -53,7 +53,7 @@ func (s Skip) Hint() string {
 	case OverDeadline:
 		return "control.deadline_ms passed before the first exit: raise it, or lower the load"
 	case Superseded:
-		return "only the latest image steps: images come faster than steps, or arrived together"
+		return "images come faster than steps (or than control.rate_hz): the newest one steps"
 	}
 	return ""
 }

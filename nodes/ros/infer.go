@@ -13,7 +13,9 @@ import (
 
 // infer is the control loop's goroutine: on every new image (control.rate_hz
 // 0) or at the control rate, it runs a step and publishes its action and
-// record. Only the latest image is used; nothing queues.
+// record. At the control rate each tick steps the latest image; on every
+// image, images that arrived together each step (control.Loop.Backlog),
+// and the newest wins when steps fall behind.
 func (g *glue) infer(ctx context.Context) {
 	var period time.Duration
 	var ticker *time.Ticker
@@ -45,6 +47,9 @@ func (g *glue) infer(ctx context.Context) {
 		case <-tick:
 		}
 		g.tickOnce()
+		for g.loop.Backlog() && ctx.Err() == nil {
+			g.tickOnce() // images that arrived together each step
+		}
 	}
 }
 
