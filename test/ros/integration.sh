@@ -223,12 +223,10 @@ check "ros2 bag play --clock (our MCAP bag)" t 120 ros2 bag play "$share/test/ba
 sleep 2
 n=$(grep -c -E '^[0-9]+$' "$work/echo.log")
 images=$(t 30 ros2 bag info "$share/test/bags/sample_demo" | sed -n 's/.*Topic: \/static_image .*Count: \([0-9]*\).*/\1/p')
-check "actions on bag time: $n for ${images:-no} static images" bash -c "[ '${images:-0}' -gt 0 ] && [ $n -ge $((${images:-0} * 9 / 10)) ]"
-# Only the latest image steps: one that DDS delivers together with the next
-# (it happens to the first frames of a play) ends "replaced by a newer
-# image", counted in /diagnostics. Every image is an action or counted.
-sup=$(t 20 ros2 topic echo /diagnostics --once | grep -A1 "replaced by a newer image" | sed -n "s/.*value: '\([0-9]*\)'.*/\1/p" | head -1)
-check "every static image accounted for: $n actions + ${sup:-no} replaced by a newer one = ${images:-no}" bash -c "[ -n '$sup' ] && [ '${images:-0}' -gt 0 ] && [ $((n + ${sup:-0})) -eq ${images:-0} ]"
+# One action per image: the first frames of a play can arrive together,
+# and before the first /clock; they queue and each steps once the clock
+# makes it fresh. Any image without an action is named in /diagnostics.
+check "one action per static image on bag time: $n actions for ${images:-no} images" bash -c "[ '${images:-0}' -gt 0 ] && [ $n -eq '${images:-0}' ] || { t 20 ros2 topic echo /diagnostics --once | grep -B1 -A1 'no action in window'; false; }"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
