@@ -21,7 +21,7 @@ type frame struct {
 	stamp        msgs.Time
 	frameID      string
 	raw          policy.Image
-	isCompressed bool // the latest message was a CompressedImage
+	isCompressed bool // the image came as a CompressedImage
 	compressed   []byte
 	format       string
 	rgba         *image.RGBA // decode buffer, reused while the size holds
