@@ -7,6 +7,7 @@ require (
 	github.com/gomlx/go-huggingface v0.4.0
 	github.com/klauspost/compress v1.18.5
 	github.com/pierrec/lz4/v4 v4.1.26
+	github.com/tiiuae/rclgo v0.0.0-20260225085354-508dd42245da
 	github.com/yalue/onnxruntime_go v1.27.0
 	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.62.0
@@ -26,7 +27,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
-	github.com/tiiuae/rclgo v0.0.0-20260225085354-508dd42245da // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
