@@ -69,9 +69,9 @@ ln -s "$repo" "$work/ws/src/deer_vla"
 # namespace of its own, with no network at all.
 ort=${ONNXRUNTIME_SHARED_LIBRARY_PATH:-}
 [ -f "$ort" ] || ort=$("$repo/scripts/fetch_onnxruntime.sh" "$work/ort")
-# rclgo is imported only under the ros2 build tag, so the plain go test
-# that ran before this one has not put it in the module cache: fill the
-# cache now, as a robot owner does on a connected computer (README).
+# rclgo is imported only under the ros2 build tag, so a plain go build or
+# go test never puts it in the module cache: fill the cache now, outside
+# the build, as a robot owner does on a connected computer (README).
 if [ ! -d "$repo/vendor" ] && ! (cd "$repo" && t 600 go mod download) >"$work/modules.log" 2>&1; then
   tail -20 "$work/modules.log"
   echo "FAIL go mod download (fills the module cache for the offline build)"; echo "0 passed, 1 failed"; exit 1
